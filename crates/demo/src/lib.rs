@@ -2,7 +2,13 @@
 //! public crates only (axum, rusqlite, prometheus-client, the OpenTelemetry SDK), exactly as a
 //! user's own service would be.
 
+pub mod chaos;
 pub mod cli;
+pub mod db;
+pub mod http_util;
+pub mod server;
+pub mod services;
+pub mod telemetry;
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,42 +1,37 @@
 //! `obslab`: the whole observability lab in one binary.
 
-use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+mod cli;
+mod commands;
+mod config;
+mod supervisor;
 
-#[derive(Debug, Parser)]
-#[command(name = "obslab", version, about = "The whole observability lab in one binary")]
-struct Cli {
-    /// Directory that holds all of the lab's data.
-    #[arg(long, global = true, default_value = "./obslab-data", env = "OBSLAB_DATA")]
-    data: PathBuf,
+use clap::Parser;
+use cli::{CheckCommand, Cli, Command, DemoCommand};
+use std::process::ExitCode;
 
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Demo shop services.
-    Demo {
-        #[command(subcommand)]
-        command: DemoCommand,
-    },
-    /// Sends a mix of shop traffic to the demo gateway.
-    Traffic(obslab_traffic::cli::TrafficArgs),
-}
-
-#[derive(Debug, Subcommand)]
-enum DemoCommand {
-    /// Runs one demo service in the foreground (the supervisor of `obslab up` starts these).
-    Run(obslab_demo::cli::RunArgs),
-}
-
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Up(ref args) => commands::up::run(&cli, args),
+        Command::Status(ref args) => commands::status::run(&cli, args),
+        Command::Check {
+            command: CheckCommand::Lab(ref args),
+        } => commands::check::run_lab(args),
         Command::Demo {
             command: DemoCommand::Run(args),
-        } => obslab_demo::cli::run(args),
-        Command::Traffic(args) => tokio::runtime::Runtime::new()?.block_on(obslab_traffic::cli::run(args)),
+        } => obslab_demo::cli::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Traffic(args) => tokio::runtime::Runtime::new()?
+            .block_on(obslab_traffic::cli::run(args))
+            .map(|()| ExitCode::SUCCESS),
     }
 }

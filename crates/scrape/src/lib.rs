@@ -1,1 +1,4 @@
-//! Placeholder, filled in by its owner.
+//! Scraping for obslab: exposition parsing (Prometheus text 0.0.4 and OpenMetrics 1.0), relabeling,
+//! the prometheus.yml configuration model, and the storage-independent parts of a scrape.
+
+pub mod exposition;

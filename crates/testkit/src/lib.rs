@@ -1,6 +1,9 @@
 //! Helpers for obslab's integration tests: free loopback ports, child processes that are killed
 //! when the test ends, and waiting for a server to answer.
 
+pub mod http;
+pub mod otlp;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

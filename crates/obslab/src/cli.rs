@@ -1,0 +1,60 @@
+//! The command line of `obslab`: one binary, one subcommand per part of the lab.
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+/// Where the lab keeps its data when neither `--data` nor lab.yaml's `data_dir` says.
+pub const DEFAULT_DATA_DIR: &str = "./obslab-data";
+
+#[derive(Debug, Parser)]
+#[command(name = "obslab", version, about = "The whole observability lab in one binary")]
+pub struct Cli {
+    /// Directory that holds all of the lab's data [default: lab.yaml's data_dir, else ./obslab-data].
+    #[arg(long, global = true, env = "OBSLAB_DATA")]
+    pub data: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// The data directory: `--data`, else lab.yaml's `data_dir`, else ./obslab-data.
+    pub fn data_dir(&self, from_config: Option<&Path>) -> PathBuf {
+        self.data
+            .clone()
+            .or_else(|| from_config.map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Starts the lab: demo services, traffic, and every backend component, supervised.
+    Up(crate::commands::up::UpArgs),
+    /// Shows the components of a running lab and probes their health.
+    Status(crate::commands::status::StatusArgs),
+    /// Validates configuration files.
+    Check {
+        #[command(subcommand)]
+        command: CheckCommand,
+    },
+    /// Demo shop services.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+    /// Sends a mix of shop traffic to the demo gateway.
+    Traffic(obslab_traffic::cli::TrafficArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Validates a lab.yaml and prints every problem with its key path.
+    Lab(crate::commands::check::CheckLabArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Runs one demo service in the foreground (the supervisor of `obslab up` starts these).
+    Run(obslab_demo::cli::RunArgs),
+}

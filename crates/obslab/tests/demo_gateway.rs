@@ -12,11 +12,23 @@ use support::*;
 
 #[test]
 fn serves_the_shop_page_and_counts_views() {
-    let gw = Svc::start("gateway", &Opts::default().arg("--api-url", &format!("http://127.0.0.1:{}", free_port())));
-    assert_eq!(gw.get("/health").json(), json!({"status": "ok", "service": "gateway"}));
+    let gw = Svc::start(
+        "gateway",
+        &Opts::default().arg("--api-url", &format!("http://127.0.0.1:{}", free_port())),
+    );
+    assert_eq!(
+        gw.get("/health").json(),
+        json!({"status": "ok", "service": "gateway"})
+    );
     let r = gw.get("/");
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.header("content-type").unwrap_or_default().starts_with("text/html"), "{:?}", r.headers);
+    assert!(
+        r.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/html"),
+        "{:?}",
+        r.headers
+    );
     let page = r.text().to_ascii_lowercase();
     assert!(page.contains("<html"), "not an HTML page");
     for word in ["product", "order", "task"] {
@@ -25,7 +37,11 @@ fn serves_the_shop_page_and_counts_views() {
     assert_eq!(gw.get("/").status, 200);
     let m = gw.metrics();
     m.assert_family("page_views_total", "counter", &["page"]);
-    assert!(m.sum("page_views_total", &[]) >= 2.0, "{:?}", m.series("page_views_total"));
+    assert!(
+        m.sum("page_views_total", &[]) >= 2.0,
+        "{:?}",
+        m.series("page_views_total")
+    );
 }
 
 #[test]
@@ -42,7 +58,10 @@ fn proxies_api_requests_with_their_status_and_body() {
     let id = r.json()["id"].as_i64().unwrap();
     let r = shop.api.get(&format!("/api/tasks/{id}"));
     assert_eq!(r.json()["title"], "via the gateway");
-    let r = gw.put(&format!("/api/tasks/{id}"), &json!({"title": "renamed", "done": true}));
+    let r = gw.put(
+        &format!("/api/tasks/{id}"),
+        &json!({"title": "renamed", "done": true}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let r = gw.delete(&format!("/api/tasks/{id}"));
     assert!(matches!(r.status, 200 | 204), "{}", r.status);
@@ -69,7 +88,11 @@ fn proxies_api_requests_with_their_status_and_body() {
             break;
         }
     }
-    assert_eq!(statuses.last(), Some(&201), "an order through the gateway: {statuses:?}");
+    assert_eq!(
+        statuses.last(),
+        Some(&201),
+        "an order through the gateway: {statuses:?}"
+    );
 }
 
 #[test]
@@ -82,14 +105,20 @@ fn writes_access_logs() {
     });
     let line = line.unwrap_or_else(|| panic!("no access log for /api/products: {:?}", gw.stdout()));
     let text = line.to_string();
-    assert!(text.contains("GET") && text.contains("200"), "access log has method and status: {line}");
+    assert!(
+        text.contains("GET") && text.contains("200"),
+        "access log has method and status: {line}"
+    );
 }
 
 #[test]
 fn api_down_gives_a_json_502_and_a_restarted_api_is_picked_up() {
     let db = Db::new();
     let api_port = free_port();
-    let gw = Svc::start("gateway", &Opts::default().arg("--api-url", &format!("http://127.0.0.1:{api_port}")));
+    let gw = Svc::start(
+        "gateway",
+        &Opts::default().arg("--api-url", &format!("http://127.0.0.1:{api_port}")),
+    );
 
     for path in ["/api/products", "/api/tasks/1"] {
         let r = gw.get(path);
@@ -117,6 +146,9 @@ fn api_down_gives_a_json_502_and_a_restarted_api_is_picked_up() {
         last = gw.get("/api/products").status;
         last == 200
     });
-    assert!(back, "a restarted api (same port) is picked up without restarting the gateway; last {last}");
+    assert!(
+        back,
+        "a restarted api (same port) is picked up without restarting the gateway; last {last}"
+    );
     gw.assert_healthy();
 }

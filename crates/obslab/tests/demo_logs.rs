@@ -93,7 +93,11 @@ fn logs_one_json_object_per_line_with_a_listening_line() {
     let listening = api.wait_log(Duration::from_secs(5), |v| v["message"] == "listening");
     let listening = listening.unwrap_or_else(|| panic!("no listening line: {:?}", api.stdout()));
     let addr = listening["addr"].as_str().unwrap_or_default();
-    assert!(addr.ends_with(&format!(":{}", api.port)), "addr {addr:?} names the port {}", api.port);
+    assert!(
+        addr.ends_with(&format!(":{}", api.port)),
+        "addr {addr:?} names the port {}",
+        api.port
+    );
     assert_eq!(api.get("/api/products").status, 200);
     assert_eq!(api.get("/api/simulate-error").status, 500);
     std::thread::sleep(Duration::from_millis(200));
@@ -105,20 +109,39 @@ fn request_logs_carry_the_propagated_trace_context() {
     let shop = Shop::start(None, false, true);
     let gw = shop.gateway();
     let (header, trace_id, parent) = traceparent(1);
-    let r = gw.req("GET", "/api/products").header("traceparent", &header).send().unwrap();
+    let r = gw
+        .req("GET", "/api/products")
+        .header("traceparent", &header)
+        .send()
+        .unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     let line = gw.wait_log(Duration::from_secs(5), |v| v["trace_id"] == trace_id.as_str());
     let line = line.unwrap_or_else(|| panic!("no gateway log with trace_id {trace_id}: {:?}", gw.stdout()));
     assert!(is_hex_id(&line["span_id"], 16), "span_id: {line}");
-    assert_ne!(line["span_id"], parent.as_str(), "the gateway logs in its own span, a child of the caller's");
+    assert_ne!(
+        line["span_id"],
+        parent.as_str(),
+        "the gateway logs in its own span, a child of the caller's"
+    );
 
     // The trace continues into api: its log lines of that request carry the same trace id.
     let pid = product_ids(&shop.api)[0];
     let (header, trace_id, _) = traceparent(2);
-    let r = gw.req("POST", "/api/orders").header("traceparent", &header).json(&order(pid, 1)).send().unwrap();
+    let r = gw
+        .req("POST", "/api/orders")
+        .header("traceparent", &header)
+        .json(&order(pid, 1))
+        .send()
+        .unwrap();
     assert!(r.status < 600);
-    let line = shop.api.wait_log(Duration::from_secs(5), |v| v["trace_id"] == trace_id.as_str());
-    assert!(line.is_some(), "no api log line in trace {trace_id}: {:?}", shop.api.stdout());
+    let line = shop
+        .api
+        .wait_log(Duration::from_secs(5), |v| v["trace_id"] == trace_id.as_str());
+    assert!(
+        line.is_some(),
+        "no api log line in trace {trace_id}: {:?}",
+        shop.api.stdout()
+    );
     assert!(is_hex_id(&line.unwrap()["span_id"], 16));
     for svc in [&shop.api, &shop.payment, &shop.inventory, gw] {
         assert_json_lines(svc);

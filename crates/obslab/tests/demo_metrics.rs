@@ -27,7 +27,11 @@ fn checker_accepts_valid_text() {
     let text = text.replace("g2_no_type_is_not_ok 1\n", "# EOF-like comments are ignored\n");
     let exp = parse_exposition(&text).unwrap();
     assert_eq!(exp.sum("http_requests_total", &[]), 1003.0);
-    assert_eq!(exp.find("http_requests_total", &[("endpoint", "/a\\b \"q\" \n")]).len(), 1);
+    assert_eq!(
+        exp.find("http_requests_total", &[("endpoint", "/a\\b \"q\" \n")])
+            .len(),
+        1
+    );
     exp.assert_family("d", "histogram", &["le"]);
 }
 
@@ -73,25 +77,50 @@ fn every_service_exposes_valid_metrics_with_process_metrics() {
     // Some traffic first, so labelled families have samples.
     assert_eq!(shop.gateway().get("/api/products").status, 200);
     assert_eq!(shop.gateway().get("/").status, 200);
-    for svc in [&shop.api, &shop.payment, &shop.inventory, shop.worker(), shop.gateway()] {
+    for svc in [
+        &shop.api,
+        &shop.payment,
+        &shop.inventory,
+        shop.worker(),
+        shop.gateway(),
+    ] {
         let m = svc.metrics();
         for (family, typ) in [
             ("process_resident_memory_bytes", "gauge"),
             ("process_cpu_seconds_total", "counter"),
             ("process_start_time_seconds", "gauge"),
         ] {
-            assert_eq!(m.types.get(family).map(String::as_str), Some(typ), "{} {family}", svc.name);
+            assert_eq!(
+                m.types.get(family).map(String::as_str),
+                Some(typ),
+                "{} {family}",
+                svc.name
+            );
             let v = m.series(family);
             assert_eq!(v.len(), 1, "{} {family}", svc.name);
-            assert!(v[0].value > 0.0 || family == "process_cpu_seconds_total", "{} {family}", svc.name);
+            assert!(
+                v[0].value > 0.0 || family == "process_cpu_seconds_total",
+                "{} {family}",
+                svc.name
+            );
         }
         let rss = m.series("process_resident_memory_bytes")[0].value;
         assert!(rss > 1e6 && rss < 4e9, "{} RSS {rss}", svc.name);
         let start = m.series("process_start_time_seconds")[0].value;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
-        assert!(start <= now + 1.0 && start > now - 600.0, "{} started at {start}, now {now}", svc.name);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!(
+            start <= now + 1.0 && start > now - 600.0,
+            "{} started at {start}, now {now}",
+            svc.name
+        );
     }
     // The gateway counts its own requests like the api does.
     let m = shop.gateway().metrics();
-    assert!(m.sum("http_requests_total", &[]) >= 1.0, "gateway http_requests_total");
+    assert!(
+        m.sum("http_requests_total", &[]) >= 1.0,
+        "gateway http_requests_total"
+    );
 }

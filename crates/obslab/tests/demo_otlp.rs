@@ -31,16 +31,23 @@ fn ancestors<'a>(span: &'a SpanRecord, by_id: &HashMap<&str, &'a SpanRecord>) ->
 /// For a trace: payment's server span, whose parent is an api client span, whose ancestors reach a
 /// gateway span at the root.
 fn linked_order_trace(spans: &[SpanRecord]) -> Option<String> {
-    for pay in spans.iter().filter(|s| s.service == "payment" && s.kind == SpanKind::Server) {
+    for pay in spans
+        .iter()
+        .filter(|s| s.service == "payment" && s.kind == SpanKind::Server)
+    {
         let trace: Vec<&SpanRecord> = spans.iter().filter(|s| s.trace_id == pay.trace_id).collect();
         let by_id: HashMap<&str, &SpanRecord> = trace.iter().map(|s| (s.span_id.as_str(), *s)).collect();
-        let Some(client) = by_id.get(pay.parent_span_id.as_str()) else { continue };
+        let Some(client) = by_id.get(pay.parent_span_id.as_str()) else {
+            continue;
+        };
         if client.service != "api" || client.kind != SpanKind::Client {
             continue;
         }
         let chain = ancestors(client, &by_id);
         let root = chain.last()?;
-        let has_api_server = chain.iter().any(|s| s.service == "api" && s.kind == SpanKind::Server);
+        let has_api_server = chain
+            .iter()
+            .any(|s| s.service == "api" && s.kind == SpanKind::Server);
         if has_api_server && root.service == "gateway" && root.parent_span_id.is_empty() {
             return Some(pay.trace_id.clone());
         }
@@ -60,21 +67,34 @@ fn an_order_through_the_gateway_is_one_linked_trace() {
     let (ok, spans) = rx.wait_for_spans(|s| linked_order_trace(s).is_some(), Duration::from_secs(30));
     let summary: Vec<String> = spans
         .iter()
-        .map(|s| format!("{} {:?} {} {}/{}<-{}", s.service, s.kind, s.name, s.trace_id, s.span_id, s.parent_span_id))
+        .map(|s| {
+            format!(
+                "{} {:?} {} {}/{}<-{}",
+                s.service, s.kind, s.name, s.trace_id, s.span_id, s.parent_span_id
+            )
+        })
         .collect();
-    assert!(ok, "no linked gateway → api → payment trace; spans:\n{}", summary.join("\n"));
+    assert!(
+        ok,
+        "no linked gateway → api → payment trace; spans:\n{}",
+        summary.join("\n")
+    );
     let trace_id = linked_order_trace(&spans).unwrap();
     let trace: Vec<&SpanRecord> = spans.iter().filter(|s| s.trace_id == trace_id).collect();
 
     // The gateway's root span is a server span for the order request.
     assert!(
-        trace.iter().any(|s| s.service == "gateway" && s.kind == SpanKind::Server && s.parent_span_id.is_empty()),
+        trace
+            .iter()
+            .any(|s| s.service == "gateway" && s.kind == SpanKind::Server && s.parent_span_id.is_empty()),
         "gateway server span at the root"
     );
     // api reached inventory in the same trace (payment first, then inventory) unless payment declined.
     if r.status == 201 {
         assert!(
-            trace.iter().any(|s| s.service == "inventory" && s.kind == SpanKind::Server),
+            trace
+                .iter()
+                .any(|s| s.service == "inventory" && s.kind == SpanKind::Server),
             "inventory span in the order's trace"
         );
     }
@@ -87,7 +107,9 @@ fn an_order_through_the_gateway_is_one_linked_trace() {
     for s in &db_spans {
         let op = s.attr("db.operation").unwrap_or_default().to_ascii_uppercase();
         assert!(
-            ["SELECT", "INSERT", "UPDATE", "DELETE"].iter().any(|k| op.starts_with(k)),
+            ["SELECT", "INSERT", "UPDATE", "DELETE"]
+                .iter()
+                .any(|k| op.starts_with(k)),
             "db.operation {op:?} of {:?}",
             s.name
         );
@@ -101,7 +123,10 @@ fn an_order_through_the_gateway_is_one_linked_trace() {
             "inventory" => shop.inventory.port,
             other => panic!("unexpected service {other:?} in the trace"),
         };
-        assert_eq!(s.resource.get("service.instance.id"), Some(&format!("{}-{port}", s.service)));
+        assert_eq!(
+            s.resource.get("service.instance.id"),
+            Some(&format!("{}-{port}", s.service))
+        );
     }
     // Children start within their parents' time.
     let by_id: HashMap<&str, &SpanRecord> = trace.iter().map(|s| (s.span_id.as_str(), *s)).collect();
@@ -117,8 +142,14 @@ fn an_order_through_the_gateway_is_one_linked_trace() {
         Duration::from_secs(20),
     );
     let services: std::collections::BTreeSet<_> = logs.iter().map(|l| l.service.clone()).collect();
-    assert!(ok, "OTLP logs from api and in trace {trace_id}; got logs from {services:?}");
-    assert!(logs.iter().all(|l| !l.service.is_empty()), "every log resource has service.name");
+    assert!(
+        ok,
+        "OTLP logs from api and in trace {trace_id}; got logs from {services:?}"
+    );
+    assert!(
+        logs.iter().all(|l| !l.service.is_empty()),
+        "every log resource has service.name"
+    );
     assert!(logs.iter().any(|l| !l.body.is_empty() && l.severity_number > 0));
 }
 
@@ -128,18 +159,33 @@ fn an_incoming_traceparent_is_continued() {
     let db = Db::new();
     let api = Svc::start("api", &Opts::db(&db).otlp(rx.endpoint()));
     let (header, trace_id, parent) = traceparent(7);
-    let r = api.req("GET", "/api/products").header("traceparent", &header).send().unwrap();
+    let r = api
+        .req("GET", "/api/products")
+        .header("traceparent", &header)
+        .send()
+        .unwrap();
     assert_eq!(r.status, 200);
     let (ok, spans) = rx.wait_for_spans(
-        |s| s.iter().any(|s| s.trace_id == trace_id && s.kind == SpanKind::Server),
+        |s| {
+            s.iter()
+                .any(|s| s.trace_id == trace_id && s.kind == SpanKind::Server)
+        },
         Duration::from_secs(30),
     );
     assert!(ok, "no server span in trace {trace_id}: {} spans", spans.len());
-    let server = spans.iter().find(|s| s.trace_id == trace_id && s.kind == SpanKind::Server).unwrap();
+    let server = spans
+        .iter()
+        .find(|s| s.trace_id == trace_id && s.kind == SpanKind::Server)
+        .unwrap();
     assert_eq!(server.service, "api");
-    assert_eq!(server.parent_span_id, parent, "the server span's parent is the caller's span");
+    assert_eq!(
+        server.parent_span_id, parent,
+        "the server span's parent is the caller's span"
+    );
     let db_child = spans.iter().any(|s| {
-        s.trace_id == trace_id && s.attr("db.statement").is_some() && ancestors_contains(&spans, s, &server.span_id)
+        s.trace_id == trace_id
+            && s.attr("db.statement").is_some()
+            && ancestors_contains(&spans, s, &server.span_id)
     });
     assert!(db_child, "the products query is a span under the request span");
 }
@@ -172,7 +218,12 @@ fn services_keep_working_when_nothing_receives_telemetry() {
         assert!(svc.alive(), "{} died without a telemetry receiver", svc.name);
         let r = svc.get("/health");
         assert_eq!(r.status, 200);
-        assert!(r.elapsed < Duration::from_secs(2), "{} /health took {:?}", svc.name, r.elapsed);
+        assert!(
+            r.elapsed < Duration::from_secs(2),
+            "{} /health took {:?}",
+            svc.name,
+            r.elapsed
+        );
     }
     let ok = wait_until(Duration::from_secs(5), || gw.get("/api/products").status == 200);
     assert!(ok);

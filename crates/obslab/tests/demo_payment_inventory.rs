@@ -10,7 +10,10 @@ use support::*;
 #[test]
 fn payment_authorizes_with_realistic_failures_and_counts_them() {
     let payment = Svc::start("payment", &Opts::default());
-    assert_eq!(payment.get("/health").json(), json!({"status": "ok", "service": "payment"}));
+    assert_eq!(
+        payment.get("/health").json(),
+        json!({"status": "ok", "service": "payment"})
+    );
     let port = payment.port;
     let methods = ["card", "paypal", "bank_transfer", "gift_card"];
     let results = parallel(40, 4, move |i| {
@@ -28,18 +31,32 @@ fn payment_authorizes_with_realistic_failures_and_counts_them() {
     let ok = statuses.iter().filter(|s| (200..300).contains(*s)).count();
     assert!(ok >= 20, "most authorizations should succeed: {mix:?}");
     assert!(
-        statuses.iter().all(|s| (200..300).contains(s) || *s == 402 || *s >= 500),
+        statuses
+            .iter()
+            .all(|s| (200..300).contains(s) || *s == 402 || *s >= 500),
         "failures are declines (402) or upstream errors (5xx): {mix:?}"
     );
-    assert!(results.iter().all(|r| r.1), "every answer is JSON (errors as {{\"error\"}})");
+    assert!(
+        results.iter().all(|r| r.1),
+        "every answer is JSON (errors as {{\"error\"}})"
+    );
 
     let m = payment.metrics();
     m.assert_family("payments_total", "counter", &["status", "method"]);
-    assert!(m.sum("payments_total", &[]) >= 40.0, "every authorization counted");
+    assert!(
+        m.sum("payments_total", &[]) >= 40.0,
+        "every authorization counted"
+    );
     for method in methods {
-        assert!(m.sum("payments_total", &[("method", method)]) >= 1.0, "{method} counted");
+        assert!(
+            m.sum("payments_total", &[("method", method)]) >= 1.0,
+            "{method} counted"
+        );
     }
-    assert_eq!(m.types.get("payment_amount_total").map(String::as_str), Some("counter"));
+    assert_eq!(
+        m.types.get("payment_amount_total").map(String::as_str),
+        Some("counter")
+    );
     assert!(m.sum("payment_amount_total", &[]) > 0.0);
 }
 
@@ -75,13 +92,18 @@ fn stock(inv: &Svc, pid: i64) -> i64 {
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
     assert_eq!(v["product_id"].as_i64(), Some(pid), "{v}");
-    v["stock"].as_i64().unwrap_or_else(|| panic!("no numeric stock in {v}"))
+    v["stock"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no numeric stock in {v}"))
 }
 
 #[test]
 fn inventory_reserves_restocks_and_refuses_overdraw() {
     let (_db, api, inv) = api_and_inventory();
-    assert_eq!(inv.get("/health").json(), json!({"status": "ok", "service": "inventory"}));
+    assert_eq!(
+        inv.get("/health").json(),
+        json!({"status": "ok", "service": "inventory"})
+    );
     let pid = product_ids(&api)[0];
     let s0 = stock(&inv, pid);
     assert!(s0 > 3, "seeded stock of {pid} is {s0}");
@@ -90,7 +112,10 @@ fn inventory_reserves_restocks_and_refuses_overdraw() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(stock(&inv, pid), s0 - 2);
 
-    let r = inv.post("/inventory/reserve", &json!({"product_id": pid, "quantity": s0 + 1000}));
+    let r = inv.post(
+        "/inventory/reserve",
+        &json!({"product_id": pid, "quantity": s0 + 1000}),
+    );
     assert_eq!(r.status, 409, "{}", r.text());
     assert!(r.is_json_error(), "{}", r.text());
     assert_eq!(stock(&inv, pid), s0 - 2, "a refused reservation takes nothing");
@@ -105,8 +130,16 @@ fn inventory_reserves_restocks_and_refuses_overdraw() {
     let r = inv.get("/inventory/abc");
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.is_json_error(), "{}", r.text());
-    let r = inv.post("/inventory/reserve", &json!({"product_id": 999_999, "quantity": 1}));
-    assert!(matches!(r.status, 400 | 404), "unknown product: {} {}", r.status, r.text());
+    let r = inv.post(
+        "/inventory/reserve",
+        &json!({"product_id": 999_999, "quantity": 1}),
+    );
+    assert!(
+        matches!(r.status, 400 | 404),
+        "unknown product: {} {}",
+        r.status,
+        r.text()
+    );
     assert!(r.is_json_error(), "{}", r.text());
 
     let m = inv.metrics();
@@ -125,11 +158,20 @@ fn inventory_warns_at_low_stock_and_errors_at_zero() {
     let low_before = inv.metrics().series("inventory_low_stock_products")[0].value;
 
     let mark = inv.log_mark();
-    let r = inv.post("/inventory/reserve", &json!({"product_id": pid, "quantity": s0 - 1}));
+    let r = inv.post(
+        "/inventory/reserve",
+        &json!({"product_id": pid, "quantity": s0 - 1}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let level = |v: &serde_json::Value| v["level"].as_str().unwrap_or_default().to_ascii_uppercase();
-    let warn = inv.wait_log_since(mark, std::time::Duration::from_secs(5), |v| level(v).starts_with("WARN"));
-    assert!(warn.is_some(), "a WARN log at low stock; logs: {:?}", inv.stdout());
+    let warn = inv.wait_log_since(mark, std::time::Duration::from_secs(5), |v| {
+        level(v).starts_with("WARN")
+    });
+    assert!(
+        warn.is_some(),
+        "a WARN log at low stock; logs: {:?}",
+        inv.stdout()
+    );
     let m = inv.metrics();
     assert!(
         m.series("inventory_low_stock_products")[0].value >= low_before + 1.0,
@@ -141,9 +183,16 @@ fn inventory_warns_at_low_stock_and_errors_at_zero() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(stock(&inv, pid), 0);
     let err = inv.wait_log_since(mark, std::time::Duration::from_secs(5), |v| level(v) == "ERROR");
-    assert!(err.is_some(), "an ERROR log at zero stock; logs: {:?}", inv.stdout());
+    assert!(
+        err.is_some(),
+        "an ERROR log at zero stock; logs: {:?}",
+        inv.stdout()
+    );
     let m = inv.metrics();
-    assert_eq!(m.find("inventory_stock_level", &[("product_id", &pid.to_string())])[0].value, 0.0);
+    assert_eq!(
+        m.find("inventory_stock_level", &[("product_id", &pid.to_string())])[0].value,
+        0.0
+    );
 
     let r = inv.post("/inventory/reserve", &json!({"product_id": pid, "quantity": 1}));
     assert_eq!(r.status, 409, "nothing left: {}", r.text());
@@ -170,7 +219,12 @@ fn inventory_rejects_invalid_requests() {
             json!({"product_id": pid, "quantity": 1.5}),
         ] {
             let r = inv.post(path, &body);
-            assert!((400..500).contains(&r.status), "{path} {body}: {} {}", r.status, r.text());
+            assert!(
+                (400..500).contains(&r.status),
+                "{path} {body}: {} {}",
+                r.status,
+                r.text()
+            );
             assert!(r.is_json_error(), "{path} {body}: {}", r.text());
         }
     }

@@ -81,6 +81,8 @@ pub struct Svc {
     pub port: u16,
     pub guard: ChildGuard,
     lines: Arc<Mutex<Vec<String>>>,
+    /// Removed after the process (declared after `guard`, so dropped after the kill).
+    _own_db: Option<Db>,
 }
 
 impl Svc {
@@ -94,12 +96,9 @@ impl Svc {
     /// Starts the process without waiting for it.
     pub fn spawn(name: &'static str, opts: &Opts) -> Svc {
         let port = opts.port.unwrap_or_else(free_port);
-        let db = opts.db.clone().unwrap_or_else(|| {
-            // Services without a shared database still get one of their own, never the default path.
-            let dir = std::env::temp_dir().join(format!("obslab-demo-test-{}-{port}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            dir.join("shop.db")
-        });
+        // Services without a shared database still get one of their own, never the default path.
+        let own_db = opts.db.is_none().then(Db::new);
+        let db = opts.db.clone().or_else(|| own_db.as_ref().map(Db::path)).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_obslab"));
         cmd.args(["demo", "run", name, "--port", &port.to_string()])
             .arg("--db")
@@ -125,6 +124,7 @@ impl Svc {
             port,
             guard,
             lines,
+            _own_db: own_db,
         }
     }
 
@@ -163,7 +163,10 @@ impl Svc {
 
     /// Every stdout line that parses as JSON.
     pub fn json_logs(&self) -> Vec<Value> {
-        self.stdout().iter().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        self.stdout()
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     /// Waits until a log line satisfies `pred`; returns it.
@@ -177,7 +180,12 @@ impl Svc {
     }
 
     /// Waits until a JSON log line after the first `mark` lines satisfies `pred`; returns it.
-    pub fn wait_log_since(&self, mark: usize, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
+    pub fn wait_log_since(
+        &self,
+        mark: usize,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Option<Value> {
         let mut found = None;
         wait_until(timeout, || {
             found = self
@@ -248,13 +256,25 @@ impl Svc {
     /// POSTs a chaos fault and asserts it was accepted.
     pub fn set_chaos(&self, kind: &str, body: &Value) -> Value {
         let r = self.post(&format!("/chaos/{kind}"), body);
-        assert_eq!(r.status, 200, "{} POST /chaos/{kind} {body}: {}", self.name, r.text());
+        assert_eq!(
+            r.status,
+            200,
+            "{} POST /chaos/{kind} {body}: {}",
+            self.name,
+            r.text()
+        );
         r.json()
     }
 
     pub fn assert_healthy(&self) {
         let r = self.get("/health");
-        assert_eq!(r.status, 200, "{} /health after the test: {}", self.name, r.text());
+        assert_eq!(
+            r.status,
+            200,
+            "{} /health after the test: {}",
+            self.name,
+            r.text()
+        );
         assert_eq!(r.json()["status"], "ok");
     }
 
@@ -268,7 +288,9 @@ pub fn process_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
             // The state follows the parenthesised command name.
-            let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.trim_start().chars().next());
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next());
             !matches!(state, Some('Z') | Some('X') | None)
         }
         Err(_) => false,
@@ -347,7 +369,10 @@ pub fn product_ids(api: &Svc) -> Vec<i64> {
     let r = api.get("/api/products");
     assert_eq!(r.status, 200, "GET /api/products: {}", r.text());
     let v = r.json();
-    let ids: Vec<i64> = list(&v, "products").iter().filter_map(|p| p["id"].as_i64()).collect();
+    let ids: Vec<i64> = list(&v, "products")
+        .iter()
+        .filter_map(|p| p["id"].as_i64())
+        .collect();
     assert!(!ids.is_empty(), "no products seeded: {v}");
     ids
 }
@@ -358,7 +383,11 @@ pub fn order(product_id: i64, quantity: i64) -> Value {
 }
 
 /// Runs `f(i)` for `n` values of i over `threads` threads; returns the results in order.
-pub fn parallel<T: Send + 'static>(n: usize, threads: usize, f: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
+pub fn parallel<T: Send + 'static>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(usize) -> T + Send + Sync + 'static,
+) -> Vec<T> {
     let f = Arc::new(f);
     let results = Arc::new(Mutex::new(Vec::with_capacity(n)));
     let handles: Vec<_> = (0..threads)
@@ -422,7 +451,12 @@ impl Exposition {
     pub fn find(&self, name: &str, labels: &[(&str, &str)]) -> Vec<&Sample> {
         self.samples
             .iter()
-            .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
+            .filter(|s| {
+                s.name == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+            })
             .collect()
     }
 
@@ -439,8 +473,15 @@ impl Exposition {
             "family {family} should be declared `# TYPE {family} {typ}`; declared types: {:?}",
             self.types
         );
-        assert!(self.helps.contains_key(family), "family {family} has no HELP line");
-        let sample_name = if typ == "histogram" { format!("{family}_bucket") } else { family.to_string() };
+        assert!(
+            self.helps.contains_key(family),
+            "family {family} has no HELP line"
+        );
+        let sample_name = if typ == "histogram" {
+            format!("{family}_bucket")
+        } else {
+            family.to_string()
+        };
         let ok = self
             .series(&sample_name)
             .iter()
@@ -473,7 +514,9 @@ fn parse_value(s: &str) -> Result<f64, String> {
         "NaN" => return Ok(f64::NAN),
         _ => {}
     }
-    let ok_chars = s.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
+    let ok_chars = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
     if !ok_chars || s.is_empty() {
         return Err(format!("bad value {s:?}"));
     }
@@ -548,7 +591,11 @@ fn parse_labels(s: &str) -> Result<(BTreeMap<String, String>, &str), String> {
         match bytes.get(i) {
             Some(b',') => i += 1,
             Some(b'}') => {}
-            other => return Err(format!("expected ',' or '}}' after label {name:?}, got {other:?}")),
+            other => {
+                return Err(format!(
+                    "expected ',' or '}}' after label {name:?}, got {other:?}"
+                ));
+            }
         }
     }
 }
@@ -631,7 +678,11 @@ pub fn parse_exposition(text: &str) -> Result<Exposition, String> {
                     return Err(ctx(format!("unknown type {typ:?}")));
                 }
                 switch_family(name, &mut current_family).map_err(ctx)?;
-                if exp.samples.iter().any(|s| family_of(&s.name, &exp.types) == Some(name) || s.name == name) {
+                if exp
+                    .samples
+                    .iter()
+                    .any(|s| family_of(&s.name, &exp.types) == Some(name) || s.name == name)
+                {
                     return Err(ctx(format!("TYPE for {name} after its samples")));
                 }
                 if exp.types.insert(name.to_string(), typ.to_string()).is_some() {
@@ -641,7 +692,9 @@ pub fn parse_exposition(text: &str) -> Result<Exposition, String> {
             // Other comments are allowed and ignored.
             continue;
         }
-        let name_end = line.find(['{', ' ']).ok_or_else(|| ctx("sample without a value".into()))?;
+        let name_end = line
+            .find(['{', ' '])
+            .ok_or_else(|| ctx("sample without a value".into()))?;
         let name = &line[..name_end];
         if !valid_metric_name(name) {
             return Err(ctx(format!("bad metric name {name:?}")));
@@ -654,7 +707,8 @@ pub fn parse_exposition(text: &str) -> Result<Exposition, String> {
         let mut fields = rest.split_whitespace();
         let value = parse_value(fields.next().ok_or_else(|| ctx("no value".into()))?).map_err(ctx)?;
         if let Some(ts) = fields.next() {
-            ts.parse::<i64>().map_err(|e| ctx(format!("bad timestamp {ts:?}: {e}")))?;
+            ts.parse::<i64>()
+                .map_err(|e| ctx(format!("bad timestamp {ts:?}: {e}")))?;
         }
         if fields.next().is_some() {
             return Err(ctx("trailing text after the timestamp".into()));
@@ -715,7 +769,10 @@ fn check_histograms(exp: &Exposition) -> Result<(), String> {
                 .find(|s| format!("{:?}", s.labels) == labels)
                 .ok_or_else(|| format!("{family}{labels}: no _count"))?;
             if count.value != last.1 {
-                return Err(format!("{family}{labels}: +Inf bucket {} != _count {}", last.1, count.value));
+                return Err(format!(
+                    "{family}{labels}: +Inf bucket {} != _count {}",
+                    last.1, count.value
+                ));
             }
             if !exp
                 .series(&format!("{family}_sum"))
@@ -731,8 +788,12 @@ fn check_histograms(exp: &Exposition) -> Result<(), String> {
 
 /// True for 32 (trace) or 16 (span) lowercase hex digits, not all zero.
 pub fn is_hex_id(v: &Value, len: usize) -> bool {
-    v.as_str()
-        .is_some_and(|s| s.len() == len && s.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) && s.chars().any(|c| c != '0'))
+    v.as_str().is_some_and(|s| {
+        s.len() == len
+            && s.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            && s.chars().any(|c| c != '0')
+    })
 }
 
 /// A W3C traceparent header with fresh random-looking ids; returns (header, trace_id, span_id).
@@ -741,7 +802,11 @@ pub fn traceparent(seed: u64) -> (String, String, String) {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos() as u64;
-    let trace_id = format!("{:016x}{:016x}", t ^ 0x5bd1_e995_0000_0001, seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let trace_id = format!(
+        "{:016x}{:016x}",
+        t ^ 0x5bd1_e995_0000_0001,
+        seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
+    );
     let span_id = format!("{:016x}", (t.rotate_left(17) ^ seed) | 1);
     (format!("00-{trace_id}-{span_id}-01"), trace_id, span_id)
 }

@@ -14,7 +14,12 @@ fn api_alone() -> (Db, Svc) {
 
 fn create(api: &Svc, body: &Value) -> Value {
     let r = api.post("/api/tasks", body);
-    assert!(matches!(r.status, 200 | 201), "create task {body}: {} {}", r.status, r.text());
+    assert!(
+        matches!(r.status, 200 | 201),
+        "create task {body}: {} {}",
+        r.status,
+        r.text()
+    );
     r.json()
 }
 
@@ -22,7 +27,9 @@ fn create(api: &Svc, body: &Value) -> Value {
 fn tasks_crud_round_trip() {
     let (_db, api) = api_alone();
     let t = create(&api, &json!({"title": "write the report"}));
-    let id = t["id"].as_i64().unwrap_or_else(|| panic!("task without a numeric id: {t}"));
+    let id = t["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("task without a numeric id: {t}"));
     assert_eq!(t["title"], "write the report");
     assert_eq!(t["done"], false, "done defaults to false: {t}");
 
@@ -39,10 +46,19 @@ fn tasks_crud_round_trip() {
     let r = api.get("/api/tasks");
     assert_eq!(r.status, 200);
     let all = r.json();
-    let ids: Vec<i64> = list(&all, "tasks").iter().filter_map(|t| t["id"].as_i64()).collect();
-    assert!(ids.contains(&id) && ids.contains(&second["id"].as_i64().unwrap()), "{all}");
+    let ids: Vec<i64> = list(&all, "tasks")
+        .iter()
+        .filter_map(|t| t["id"].as_i64())
+        .collect();
+    assert!(
+        ids.contains(&id) && ids.contains(&second["id"].as_i64().unwrap()),
+        "{all}"
+    );
 
-    let r = api.put(&format!("/api/tasks/{id}"), &json!({"title": "report written", "done": true}));
+    let r = api.put(
+        &format!("/api/tasks/{id}"),
+        &json!({"title": "report written", "done": true}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let upd = r.json();
     assert_eq!(upd["title"], "report written");
@@ -59,7 +75,10 @@ fn tasks_crud_round_trip() {
     let r = api.delete(&format!("/api/tasks/{id}"));
     assert_eq!(r.status, 404, "second delete: {}", r.text());
     let r = api.get("/api/tasks").json();
-    assert!(!list(&r, "tasks").iter().any(|t| t["id"].as_i64() == Some(id)), "{r}");
+    assert!(
+        !list(&r, "tasks").iter().any(|t| t["id"].as_i64() == Some(id)),
+        "{r}"
+    );
 }
 
 #[test]
@@ -112,7 +131,12 @@ fn task_titles_are_validated() {
             if exactly_400 {
                 assert_eq!(r.status, 400, "{method} {bad}: {}", r.text());
             } else {
-                assert!((400..500).contains(&r.status), "{method} {bad}: {} {}", r.status, r.text());
+                assert!(
+                    (400..500).contains(&r.status),
+                    "{method} {bad}: {} {}",
+                    r.status,
+                    r.text()
+                );
             }
             assert!(r.is_json_error(), "{method} {bad}: {}", r.text());
         }

@@ -20,8 +20,21 @@ fn rate_mix_and_errors_agree_with_the_server() {
     let url = server.url();
     let run = obslab(
         &[
-            "traffic", "--target", &url, "--rate", "50", "--duration", "4s", "--output", "json",
-            "--endpoint", "GET /api/a=6", "--endpoint", "GET /api/b=3", "--endpoint", "GET /api/err=1",
+            "traffic",
+            "--target",
+            &url,
+            "--rate",
+            "50",
+            "--duration",
+            "4s",
+            "--output",
+            "json",
+            "--endpoint",
+            "GET /api/a=6",
+            "--endpoint",
+            "GET /api/b=3",
+            "--endpoint",
+            "GET /api/err=1",
         ],
         LIMIT,
     );
@@ -62,7 +75,17 @@ fn default_mix_sends_shop_requests_with_valid_orders() {
     let server = Server::ok();
     let url = server.url();
     let run = obslab(
-        &["traffic", "--target", &url, "--rate", "100", "--duration", "3s", "--output", "json"],
+        &[
+            "traffic",
+            "--target",
+            &url,
+            "--rate",
+            "100",
+            "--duration",
+            "3s",
+            "--output",
+            "json",
+        ],
         LIMIT,
     );
     let summary = run.summary();
@@ -86,7 +109,10 @@ fn default_mix_sends_shop_requests_with_valid_orders() {
             }
             ("POST", "/api/orders") => {
                 let body: Value = serde_json::from_str(&s.body).unwrap();
-                assert!((1..=50).contains(&body["customer_id"].as_i64().unwrap()), "{body}");
+                assert!(
+                    (1..=50).contains(&body["customer_id"].as_i64().unwrap()),
+                    "{body}"
+                );
                 let items = body["items"].as_array().unwrap();
                 assert!((1..=3).contains(&items.len()), "{body}");
                 for it in items {
@@ -94,7 +120,10 @@ fn default_mix_sends_shop_requests_with_valid_orders() {
                     assert!(it["quantity"].as_i64().unwrap() >= 1, "{body}");
                 }
                 let pm = body["payment_method"].as_str().unwrap();
-                assert!(["card", "paypal", "bank_transfer", "gift_card"].contains(&pm), "{body}");
+                assert!(
+                    ["card", "paypal", "bank_transfer", "gift_card"].contains(&pm),
+                    "{body}"
+                );
                 "order"
             }
             ("GET", "/api/slow") | ("GET", "/api/smoke/db") => "rare",
@@ -105,20 +134,41 @@ fn default_mix_sends_shop_requests_with_valid_orders() {
     }
     let n = |k: &str| by_kind.get(k).copied().unwrap_or(0);
     // browse >> view product > add order > slow
-    assert!(n("browse") > n("view") && n("view") > n("order") && n("order") > n("rare"), "{by_kind:?}");
+    assert!(
+        n("browse") > n("view") && n("view") > n("order") && n("order") > n("rare"),
+        "{by_kind:?}"
+    );
 }
 
 #[test]
 fn table_output_and_no_progress_bar_off_a_terminal() {
     let server = Server::ok();
     let url = server.url();
-    let run = obslab(&["traffic", "--target", &url, "--rate", "20", "--duration", "1s"], LIMIT);
+    let run = obslab(
+        &["traffic", "--target", &url, "--rate", "20", "--duration", "1s"],
+        LIMIT,
+    );
     assert!(run.status.success(), "{}", run.stderr);
-    for needle in ["requests", "errors", "dropped", "achieved rate", "latency p50", "latency p99", "GET /api/products"]
-    {
-        assert!(run.stdout.contains(needle), "missing {needle:?} in\n{}", run.stdout);
+    for needle in [
+        "requests",
+        "errors",
+        "dropped",
+        "achieved rate",
+        "latency p50",
+        "latency p99",
+        "GET /api/products",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "missing {needle:?} in\n{}",
+            run.stdout
+        );
     }
-    assert!(!run.stderr.contains("sent,"), "progress bar drawn on a pipe:\n{}", run.stderr);
+    assert!(
+        !run.stderr.contains("sent,"),
+        "progress bar drawn on a pipe:\n{}",
+        run.stderr
+    );
     assert_eq!(server.seen().len(), 20);
 }
 
@@ -135,7 +185,19 @@ fn mix_file_with_placeholders() {
     let server = Server::ok();
     let url = server.url();
     let run = obslab(
-        &["traffic", "--target", &url, "--rate", "40", "--duration", "1s", "--mix", mix.to_str().unwrap(), "--output", "json"],
+        &[
+            "traffic",
+            "--target",
+            &url,
+            "--rate",
+            "40",
+            "--duration",
+            "1s",
+            "--mix",
+            mix.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
         LIMIT,
     );
     assert_eq!(run.summary()["requests"], 40);
@@ -147,7 +209,11 @@ fn mix_file_with_placeholders() {
             assert!((1..=3).contains(&body["id"].as_i64().unwrap()), "{body}");
             assert!(["x", "y"].contains(&body["kind"].as_str().unwrap()), "{body}");
         } else {
-            assert!(["/items/5", "/items/6", "/items/7"].contains(&s.path.as_str()), "{}", s.path);
+            assert!(
+                ["/items/5", "/items/6", "/items/7"].contains(&s.path.as_str()),
+                "{}",
+                s.path
+            );
         }
     }
 }
@@ -158,7 +224,21 @@ fn a_wave_changes_the_rate_over_time() {
     let url = server.url();
     // One full 2 s period: the average is the base rate.
     let run = obslab(
-        &["traffic", "--target", &url, "--rate", "30", "--duration", "2s", "--shape", "wave", "--period", "2s", "--output", "json"],
+        &[
+            "traffic",
+            "--target",
+            &url,
+            "--rate",
+            "30",
+            "--duration",
+            "2s",
+            "--shape",
+            "wave",
+            "--period",
+            "2s",
+            "--output",
+            "json",
+        ],
         LIMIT,
     );
     let summary = run.summary();

@@ -31,7 +31,10 @@ pub struct Answer {
 
 impl Answer {
     pub fn status(status: u16) -> Self {
-        Self { status, location: None }
+        Self {
+            status,
+            location: None,
+        }
     }
 }
 
@@ -53,7 +56,11 @@ impl Server {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let log = seen.clone();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
@@ -147,14 +154,25 @@ pub struct Run {
 impl Run {
     /// The `--output json` summary.
     pub fn summary(&self) -> serde_json::Value {
-        assert!(self.status.success(), "obslab failed: {}\n{}", self.status, self.stderr);
+        assert!(
+            self.status.success(),
+            "obslab failed: {}\n{}",
+            self.status,
+            self.stderr
+        );
         serde_json::from_str(self.stdout.trim())
             .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{}", self.stdout))
     }
 }
 
 /// Starts `obslab <args>` with its output captured.
-pub fn spawn(args: &[&str]) -> (ChildGuard, std::thread::JoinHandle<String>, std::thread::JoinHandle<String>) {
+pub fn spawn(
+    args: &[&str],
+) -> (
+    ChildGuard,
+    std::thread::JoinHandle<String>,
+    std::thread::JoinHandle<String>,
+) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_obslab"));
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut guard = ChildGuard::spawn_cmd(&mut cmd).unwrap();
@@ -176,7 +194,9 @@ pub fn spawn(args: &[&str]) -> (ChildGuard, std::thread::JoinHandle<String>, std
 /// Runs `obslab <args>` to completion, failing the test if it takes longer than `limit`.
 pub fn obslab(args: &[&str], limit: Duration) -> Run {
     let (mut guard, out, err) = spawn(args);
-    let status = guard.wait_timeout(limit).unwrap_or_else(|| panic!("obslab {args:?} ran longer than {limit:?}"));
+    let status = guard
+        .wait_timeout(limit)
+        .unwrap_or_else(|| panic!("obslab {args:?} ran longer than {limit:?}"));
     finish(status, out, err)
 }
 

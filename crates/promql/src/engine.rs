@@ -138,10 +138,12 @@ impl Engine {
             opts: &self.opts,
             query_start: start,
             query_end: end,
+            query_step: step,
             deadline: Instant::now() + self.opts.timeout,
             annos: Annotations::default(),
             depth: 0,
             query: text,
+            arg_pos: None,
         };
         let res = catch_unwind(AssertUnwindSafe(|| ev.eval(expr, &ts)))
             .map_err(|_| QueryError::Execution("internal error while evaluating the query".into()))??;

@@ -54,5 +54,8 @@ fn openmetrics_parser_cases() {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !passing.contains(*l))
         .collect();
-    assert!(regressed.is_empty(), "cases that used to pass now fail: {regressed:?}");
+    assert!(
+        regressed.is_empty(),
+        "cases that used to pass now fail: {regressed:?}"
+    );
 }

@@ -22,7 +22,10 @@ pub struct Response {
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -93,11 +96,18 @@ impl Request {
         let deadline = started + self.timeout;
         let mut stream = TcpStream::connect_timeout(&([127, 0, 0, 1], self.port).into(), self.timeout)
             .with_context(|| format!("connect to 127.0.0.1:{}", self.port))?;
-        stream.set_read_timeout(Some(self.timeout)).context("set read timeout")?;
-        stream.set_write_timeout(Some(self.timeout)).context("set write timeout")?;
+        stream
+            .set_read_timeout(Some(self.timeout))
+            .context("set read timeout")?;
+        stream
+            .set_write_timeout(Some(self.timeout))
+            .context("set write timeout")?;
         stream.set_nodelay(true).context("set nodelay")?;
 
-        let mut head = format!("{} {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n", self.method, self.path, self.port);
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n",
+            self.method, self.path, self.port
+        );
         let has = |n: &str| self.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
         if !has("connection") {
             head.push_str("Connection: close\r\n");
@@ -135,7 +145,12 @@ impl Request {
         let mut buf = [0u8; 16 * 1024];
         loop {
             if Instant::now() > deadline {
-                bail!("response from 127.0.0.1:{}{} took over {:?}", self.port, self.path, self.timeout);
+                bail!(
+                    "response from 127.0.0.1:{}{} took over {:?}",
+                    self.port,
+                    self.path,
+                    self.timeout
+                );
             }
             match stream.read(&mut buf) {
                 Ok(0) => break,
@@ -176,7 +191,13 @@ fn complete_response(raw: &[u8], method: &str) -> Option<usize> {
     if header_is(&headers, "transfer-encoding", "chunked") {
         return decode_chunked(rest).map(|(_, used)| head_end + used);
     }
-    let len: usize = headers.iter().find(|(k, _)| k == "content-length")?.1.trim().parse().ok()?;
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")?
+        .1
+        .trim()
+        .parse()
+        .ok()?;
     (rest.len() >= len).then_some(head_end + len)
 }
 
@@ -216,7 +237,11 @@ fn parse_head(head: &[u8]) -> anyhow::Result<(u16, Headers)> {
     if !version.starts_with("HTTP/1.") {
         bail!("not an HTTP/1 response: {status_line:?}");
     }
-    let status: u16 = parts.next().unwrap_or_default().parse().context("bad status code")?;
+    let status: u16 = parts
+        .next()
+        .unwrap_or_default()
+        .parse()
+        .context("bad status code")?;
     let headers = lines
         .filter(|l| !l.is_empty())
         .filter_map(|l| l.split_once(':'))
@@ -226,7 +251,9 @@ fn parse_head(head: &[u8]) -> anyhow::Result<(u16, Headers)> {
 }
 
 fn header_is(headers: &Headers, name: &str, value: &str) -> bool {
-    headers.iter().any(|(k, v)| k == name && v.to_ascii_lowercase().contains(value))
+    headers
+        .iter()
+        .any(|(k, v)| k == name && v.to_ascii_lowercase().contains(value))
 }
 
 /// Decodes a chunked body; returns it and the bytes used, or None when incomplete.
@@ -240,7 +267,9 @@ fn decode_chunked(mut data: &[u8]) -> Option<(Vec<u8>, usize)> {
         data = &data[line_end + 2..];
         if size == 0 {
             // Optional trailers end with an empty line.
-            let end = find(data, b"\r\n\r\n").map(|p| p + 4).or_else(|| data.starts_with(b"\r\n").then_some(2))?;
+            let end = find(data, b"\r\n\r\n")
+                .map(|p| p + 4)
+                .or_else(|| data.starts_with(b"\r\n").then_some(2))?;
             data = &data[end..];
             return Some((out, total - data.len()));
         }

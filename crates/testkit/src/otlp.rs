@@ -19,7 +19,9 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use tonic::codec::CompressionEncoding;
@@ -44,7 +46,9 @@ impl TraceService for Handler {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         lock(&self.0.traces).push(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
     }
 }
 
@@ -55,7 +59,9 @@ impl LogsService for Handler {
         request: tonic::Request<ExportLogsServiceRequest>,
     ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
         lock(&self.0.logs).push(request.into_inner());
-        Ok(tonic::Response::new(ExportLogsServiceResponse { partial_success: None }))
+        Ok(tonic::Response::new(ExportLogsServiceResponse {
+            partial_success: None,
+        }))
     }
 }
 
@@ -66,7 +72,9 @@ impl MetricsService for Handler {
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
         lock(&self.0.metrics).push(request.into_inner());
-        Ok(tonic::Response::new(ExportMetricsServiceResponse { partial_success: None }))
+        Ok(tonic::Response::new(ExportMetricsServiceResponse {
+            partial_success: None,
+        }))
     }
 }
 
@@ -129,8 +137,12 @@ impl OtlpReceiver {
     pub fn start() -> anyhow::Result<Self> {
         let std_listener =
             std::net::TcpListener::bind("127.0.0.1:0").context("bind the OTLP receiver's port")?;
-        std_listener.set_nonblocking(true).context("make the OTLP listener non-blocking")?;
-        let addr = std_listener.local_addr().context("read the OTLP receiver's address")?;
+        std_listener
+            .set_nonblocking(true)
+            .context("make the OTLP listener non-blocking")?;
+        let addr = std_listener
+            .local_addr()
+            .context("read the OTLP receiver's address")?;
         let received = Arc::new(Received::default());
         let handler = Handler(received.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -328,10 +340,12 @@ impl Drop for OtlpReceiver {
 /// Lowercase hex of an id; empty for an empty id.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 fn resource_map(r: Option<&Resource>) -> HashMap<String, String> {
@@ -340,7 +354,12 @@ fn resource_map(r: Option<&Resource>) -> HashMap<String, String> {
 
 fn attr_map(kvs: &[KeyValue]) -> HashMap<String, String> {
     kvs.iter()
-        .map(|kv| (kv.key.clone(), kv.value.as_ref().map(value_string).unwrap_or_default()))
+        .map(|kv| {
+            (
+                kv.key.clone(),
+                kv.value.as_ref().map(value_string).unwrap_or_default(),
+            )
+        })
         .collect()
 }
 

@@ -98,8 +98,7 @@ pub async fn run(args: TrafficArgs) -> anyhow::Result<()> {
     let cfg = args.to_config()?;
     let stop = CancellationToken::new();
     tokio::spawn(cancel_on_signal(stop.clone()));
-    let progress =
-        (!args.no_progress && std::io::stderr().is_terminal()).then(|| progress_bar(cfg.duration));
+    let progress = (!args.no_progress && std::io::stderr().is_terminal()).then(|| progress_bar(cfg.duration));
     let summary = runner::run(cfg, stop, progress).await?;
     match args.output {
         Output::Table => println!("{}", summary.render_table()),
@@ -208,9 +207,17 @@ mod tests {
     fn bad_flags_are_clear_errors() {
         assert!(parse(&["--duration", "forever"]).is_err());
         assert!(parse(&["--shape", "square"]).is_err());
-        let err = parse(&["--rate", "0"]).unwrap().to_config().unwrap_err().to_string();
+        let err = parse(&["--rate", "0"])
+            .unwrap()
+            .to_config()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("rate"), "{err}");
-        let err = parse(&["--endpoint", "GET nope"]).unwrap().to_config().unwrap_err().to_string();
+        let err = parse(&["--endpoint", "GET nope"])
+            .unwrap()
+            .to_config()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("must start with /"), "{err}");
     }
 }

@@ -143,10 +143,40 @@ mod tests {
     #[test]
     fn validation() {
         let bad = |c: TrafficConfig| c.validate().unwrap_err().to_string();
-        assert!(bad(TrafficConfig { rate: 0.0, ..Default::default() }).contains("rate"));
-        assert!(bad(TrafficConfig { rate: f64::NAN, ..Default::default() }).contains("rate"));
-        assert!(bad(TrafficConfig { concurrency: 0, ..Default::default() }).contains("concurrency"));
-        assert!(bad(TrafficConfig { timeout: Duration::ZERO, ..Default::default() }).contains("timeout"));
-        assert!(bad(TrafficConfig { mix: vec![], ..Default::default() }).contains("empty"));
+        assert!(
+            bad(TrafficConfig {
+                rate: 0.0,
+                ..Default::default()
+            })
+            .contains("rate")
+        );
+        assert!(
+            bad(TrafficConfig {
+                rate: f64::NAN,
+                ..Default::default()
+            })
+            .contains("rate")
+        );
+        assert!(
+            bad(TrafficConfig {
+                concurrency: 0,
+                ..Default::default()
+            })
+            .contains("concurrency")
+        );
+        assert!(
+            bad(TrafficConfig {
+                timeout: Duration::ZERO,
+                ..Default::default()
+            })
+            .contains("timeout")
+        );
+        assert!(
+            bad(TrafficConfig {
+                mix: vec![],
+                ..Default::default()
+            })
+            .contains("empty")
+        );
     }
 }

@@ -15,7 +15,9 @@ pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
     let s = input.trim();
     parse_prometheus(s)
         .or_else(|| humantime::parse_duration(s).ok())
-        .ok_or_else(|| DurationError { input: input.to_string() })
+        .ok_or_else(|| DurationError {
+            input: input.to_string(),
+        })
 }
 
 /// Prometheus' grammar: one or more `<integer><unit>` groups, units in decreasing order.
@@ -121,7 +123,10 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86_400));
         assert_eq!(parse_duration("1w").unwrap(), Duration::from_secs(7 * 86_400));
-        assert_eq!(parse_duration("1m5s250ms").unwrap(), Duration::from_millis(65_250));
+        assert_eq!(
+            parse_duration("1m5s250ms").unwrap(),
+            Duration::from_millis(65_250)
+        );
     }
 
     #[test]

@@ -58,7 +58,9 @@ impl Endpoint {
 
     /// The label used in the summary.
     pub fn label(&self) -> String {
-        self.name.clone().unwrap_or_else(|| format!("{} {}", self.method.to_uppercase(), self.path))
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("{} {}", self.method.to_uppercase(), self.path))
     }
 }
 
@@ -75,7 +77,9 @@ pub enum MixError {
         #[source]
         source: TemplateError,
     },
-    #[error("invalid --endpoint {spec:?}: {reason} (expected e.g. 'GET /api/products=50' or 'POST /api/tasks=5 {{\"title\":\"t\"}}')")]
+    #[error(
+        "invalid --endpoint {spec:?}: {reason} (expected e.g. 'GET /api/products=50' or 'POST /api/tasks=5 {{\"title\":\"t\"}}')"
+    )]
     Spec { spec: String, reason: String },
     #[error("cannot read mix file {path}: {source}")]
     Read {
@@ -95,7 +99,9 @@ pub fn parse_endpoint_spec(spec: &str) -> Result<Endpoint, MixError> {
         reason: reason.to_string(),
     };
     let trimmed = spec.trim();
-    let (method, rest) = trimmed.split_once(char::is_whitespace).ok_or_else(|| bad("missing path"))?;
+    let (method, rest) = trimmed
+        .split_once(char::is_whitespace)
+        .ok_or_else(|| bad("missing path"))?;
     let rest = rest.trim_start();
     let (target, body) = match rest.split_once(char::is_whitespace) {
         Some((t, b)) => (t, Some(b.trim())),
@@ -177,8 +183,7 @@ pub fn default_shop_mix() -> Vec<Endpoint> {
         Endpoint::new("GET", "/api/products/{rand:1..20}", 20.0),
         Endpoint::new("GET", "/api/users", 6.0),
         Endpoint::new("GET", "/api/tasks", 5.0),
-        Endpoint::new("POST", "/api/tasks", 3.0)
-            .with_body(json!({"title": "task {rand:1..10000}"})),
+        Endpoint::new("POST", "/api/tasks", 3.0).with_body(json!({"title": "task {rand:1..10000}"})),
         Endpoint::new("POST", "/api/orders", 5.0).with_body(order(vec![item()])),
         Endpoint::new("POST", "/api/orders", 3.0).with_body(order(vec![item(), item()])),
         Endpoint::new("POST", "/api/orders", 2.0).with_body(order(vec![item(), item(), item()])),
@@ -225,13 +230,17 @@ impl CompiledMix {
                 source,
             };
             let path = Template::parse(&ep.path).map_err(template_err)?;
-            let body = ep.body.as_ref().map(BodyTemplate::parse).transpose().map_err(template_err)?;
-            let method = Method::from_bytes(ep.method.to_uppercase().as_bytes()).map_err(|_| {
-                MixError::Endpoint {
+            let body = ep
+                .body
+                .as_ref()
+                .map(BodyTemplate::parse)
+                .transpose()
+                .map_err(template_err)?;
+            let method =
+                Method::from_bytes(ep.method.to_uppercase().as_bytes()).map_err(|_| MixError::Endpoint {
                     label: label.clone(),
                     reason: "invalid HTTP method".into(),
-                }
-            })?;
+                })?;
             let idx = match labels.iter().position(|l| *l == label) {
                 Some(i) => i,
                 None => {
@@ -272,7 +281,10 @@ mod tests {
     #[test]
     fn inline_specs() {
         let e = parse_endpoint_spec("GET /api/products=50").unwrap();
-        assert_eq!((e.method.as_str(), e.path.as_str(), e.weight), ("GET", "/api/products", 50.0));
+        assert_eq!(
+            (e.method.as_str(), e.path.as_str(), e.weight),
+            ("GET", "/api/products", 50.0)
+        );
         let e = parse_endpoint_spec("get /x").unwrap();
         assert_eq!((e.method.as_str(), e.path.as_str(), e.weight), ("GET", "/x", 1.0));
         let e = parse_endpoint_spec("GET /p?limit=5=3").unwrap();
@@ -296,7 +308,9 @@ mod tests {
             let err = parse_endpoint_spec(bad);
             assert!(err.is_err(), "{bad} should be rejected");
         }
-        let err = parse_endpoint_spec("GET @evil.example/x").unwrap_err().to_string();
+        let err = parse_endpoint_spec("GET @evil.example/x")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("must start with /"), "{err}");
     }
 

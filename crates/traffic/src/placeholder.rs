@@ -38,7 +38,9 @@ impl Template {
         while let Some(pos) = find_placeholder(rest) {
             literal.push_str(&rest[..pos]);
             let after = &rest[pos..];
-            let end = after.find('}').ok_or_else(|| TemplateError::Unclosed(text.to_string()))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| TemplateError::Unclosed(text.to_string()))?;
             let inner = &after[1..end];
             if !literal.is_empty() {
                 parts.push(Part::Text(std::mem::take(&mut literal)));
@@ -201,11 +203,26 @@ mod tests {
 
     #[test]
     fn malformed_placeholders_are_errors() {
-        assert!(matches!(Template::parse("/x/{rand:1..2"), Err(TemplateError::Unclosed(_))));
-        assert!(matches!(Template::parse("{rand:9..2}"), Err(TemplateError::BadRange(_))));
-        assert!(matches!(Template::parse("{rand:a..b}"), Err(TemplateError::BadRange(_))));
-        assert!(matches!(Template::parse("{rand:12}"), Err(TemplateError::BadRange(_))));
-        assert!(matches!(Template::parse("{pick:a||b}"), Err(TemplateError::BadPick(_))));
+        assert!(matches!(
+            Template::parse("/x/{rand:1..2"),
+            Err(TemplateError::Unclosed(_))
+        ));
+        assert!(matches!(
+            Template::parse("{rand:9..2}"),
+            Err(TemplateError::BadRange(_))
+        ));
+        assert!(matches!(
+            Template::parse("{rand:a..b}"),
+            Err(TemplateError::BadRange(_))
+        ));
+        assert!(matches!(
+            Template::parse("{rand:12}"),
+            Err(TemplateError::BadRange(_))
+        ));
+        assert!(matches!(
+            Template::parse("{pick:a||b}"),
+            Err(TemplateError::BadPick(_))
+        ));
     }
 
     #[test]

@@ -109,7 +109,9 @@ pub async fn run(
     } else {
         cfg.timeout + Duration::from_secs(1)
     };
-    drain(&mut tasks, grace, &stop, &abort).await;
+    // After a stop the grace is short already; after a full run, a stop cuts the wait short.
+    let interrupt = (!stopped).then_some(&stop);
+    drain(&mut tasks, grace, interrupt, &abort).await;
     if let Some(pb) = &progress {
         show_progress(pb, start, &recorder, requests, dropped);
         pb.finish_and_clear();
@@ -129,16 +131,25 @@ pub async fn run(
     ))
 }
 
-/// Waits for the requests in flight; after `grace` (or on a stop) cancels the rest, which then
-/// record themselves as cancelled.
-async fn drain(tasks: &mut JoinSet<()>, grace: Duration, stop: &CancellationToken, abort: &CancellationToken) {
-    let all_done = async {
-        while tasks.join_next().await.is_some() {}
+/// Waits for the requests in flight; after `grace` (or when `interrupt` is cancelled) cancels the
+/// rest, which then record themselves as cancelled.
+async fn drain(
+    tasks: &mut JoinSet<()>,
+    grace: Duration,
+    interrupt: Option<&CancellationToken>,
+    abort: &CancellationToken,
+) {
+    let all_done = async { while tasks.join_next().await.is_some() {} };
+    let interrupted = async {
+        match interrupt {
+            Some(t) => t.cancelled().await,
+            None => std::future::pending().await,
+        }
     };
     tokio::select! {
         _ = all_done => return,
         _ = tokio::time::sleep(grace) => {}
-        _ = stop.cancelled() => {}
+        _ = interrupted => {}
     }
     abort.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
@@ -240,9 +251,15 @@ mod tests {
     #[test]
     fn paths_join_onto_the_target() {
         let base = Url::parse("http://127.0.0.1:8080").unwrap();
-        assert_eq!(join_path(&base, "/api/x?a=1").unwrap().as_str(), "http://127.0.0.1:8080/api/x?a=1");
+        assert_eq!(
+            join_path(&base, "/api/x?a=1").unwrap().as_str(),
+            "http://127.0.0.1:8080/api/x?a=1"
+        );
         let prefixed = Url::parse("http://127.0.0.1:8080/shop/").unwrap();
-        assert_eq!(join_path(&prefixed, "/api").unwrap().as_str(), "http://127.0.0.1:8080/shop/api");
+        assert_eq!(
+            join_path(&prefixed, "/api").unwrap().as_str(),
+            "http://127.0.0.1:8080/shop/api"
+        );
         // Tricks that would change the authority stay inside the path.
         for p in ["//evil.example/x", "/@evil.example", "/../../x", "/x#frag"] {
             let u = join_path(&base, p).unwrap();

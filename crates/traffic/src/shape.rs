@@ -214,7 +214,11 @@ mod tests {
                 acc += s.rate_at(t + dt / 2.0) * dt;
                 t += dt;
             }
-            assert!(close(acc, s.cumulative(30.0), 0.05), "{shape:?}: {acc} vs {}", s.cumulative(30.0));
+            assert!(
+                close(acc, s.cumulative(30.0), 0.05),
+                "{shape:?}: {acc} vs {}",
+                s.cumulative(30.0)
+            );
         }
     }
 
@@ -236,7 +240,10 @@ mod tests {
                 assert!(count < 10_000);
             }
             let expected = s.cumulative(10.0);
-            assert!((count as f64 - expected).abs() <= 1.0, "{shape:?}: {count} vs {expected}");
+            assert!(
+                (count as f64 - expected).abs() <= 1.0,
+                "{shape:?}: {count} vs {expected}"
+            );
         }
     }
 }

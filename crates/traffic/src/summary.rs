@@ -242,7 +242,11 @@ impl Summary {
 }
 
 fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x}") }
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
 }
 
 #[cfg(test)]
@@ -298,8 +302,16 @@ mod tests {
         let r = Recorder::new(1).unwrap();
         r.record(0, Outcome::Status(500), Some(Duration::from_millis(3)));
         let table = r.finish(&["GET /api/products".into()], facts()).render_table();
-        for needle in ["requests", "18", "dropped", "achieved rate", "9.00 req/s", "p99", "500", "GET /api/products"]
-        {
+        for needle in [
+            "requests",
+            "18",
+            "dropped",
+            "achieved rate",
+            "9.00 req/s",
+            "p99",
+            "500",
+            "GET /api/products",
+        ] {
             assert!(table.contains(needle), "missing {needle} in\n{table}");
         }
     }

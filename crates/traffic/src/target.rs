@@ -85,7 +85,14 @@ mod tests {
         for ip in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
             assert!(is_loopback(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["10.0.0.1", "192.0.2.1", "0.0.0.0", "::", "2001:db8::1", "::ffff:10.0.0.1"] {
+        for ip in [
+            "10.0.0.1",
+            "192.0.2.1",
+            "0.0.0.0",
+            "::",
+            "2001:db8::1",
+            "::ffff:10.0.0.1",
+        ] {
             assert!(!is_loopback(ip.parse().unwrap()), "{ip}");
         }
     }
@@ -103,11 +110,15 @@ mod tests {
 
     #[tokio::test]
     async fn non_loopback_needs_permission() {
-        let err = check_target(&url("http://192.0.2.1:8080"), false).await.unwrap_err();
+        let err = check_target(&url("http://192.0.2.1:8080"), false)
+            .await
+            .unwrap_err();
         assert!(matches!(err, TargetError::NotLoopback { .. }));
         assert!(err.to_string().contains("--allow-non-loopback"), "{err}");
         check_target(&url("http://192.0.2.1:8080"), true).await.unwrap();
-        let err = check_target(&url("http://[::ffff:10.1.2.3]/"), false).await.unwrap_err();
+        let err = check_target(&url("http://[::ffff:10.1.2.3]/"), false)
+            .await
+            .unwrap_err();
         assert!(matches!(err, TargetError::NotLoopback { .. }));
     }
 

@@ -67,36 +67,64 @@ impl Lab {
 #[tokio::test]
 async fn each_scenario_posts_its_fault_to_its_default_services() {
     let cases: [(Scenario, &[&str], &str, Value); 6] = [
-        (Scenario::SlowDatabase, &["api"], "/chaos/db-slow", json!({"delay_ms": 500})),
+        (
+            Scenario::SlowDatabase,
+            &["api"],
+            "/chaos/db-slow",
+            json!({"delay_ms": 500}),
+        ),
         (Scenario::ServiceCrash, &["payment"], "/chaos/crash", json!({})),
-        (Scenario::MemoryLeak, &["api"], "/chaos/leak", json!({"mb_per_min": 50})),
+        (
+            Scenario::MemoryLeak,
+            &["api"],
+            "/chaos/leak",
+            json!({"mb_per_min": 50}),
+        ),
         (
             Scenario::NetworkLatency,
             &["inventory", "payment"],
             "/chaos/slow",
             json!({"delay_ms": 400, "probability": 1.0}),
         ),
-        (Scenario::ErrorBurst, &["api"], "/chaos/error", json!({"rate": 0.5, "status": 500})),
-        (Scenario::PaymentOutage, &["payment"], "/chaos/error", json!({"rate": 1.0, "status": 503})),
+        (
+            Scenario::ErrorBurst,
+            &["api"],
+            "/chaos/error",
+            json!({"rate": 0.5, "status": 500}),
+        ),
+        (
+            Scenario::PaymentOutage,
+            &["payment"],
+            "/chaos/error",
+            json!({"rate": 1.0, "status": 503}),
+        ),
     ];
     for (scenario, services, path, body) in cases {
         let lab = lab().await;
         let outcomes = chaos::apply(scenario, &lab.urls, &[], None).await.unwrap();
         let seen = lab.seen();
-        let expected: Vec<_> =
-            services.iter().map(|s| (*s, "POST".to_string(), path.to_string(), body.clone())).collect();
+        let expected: Vec<_> = services
+            .iter()
+            .map(|s| (*s, "POST".to_string(), path.to_string(), body.clone()))
+            .collect();
         assert_eq!(seen, expected, "{scenario}");
         let mut got: Vec<&str> = outcomes.iter().map(|o| o.service.as_str()).collect();
         got.sort();
         assert_eq!(got, services, "{scenario}");
-        assert!(outcomes.iter().all(|o| o.scenario == scenario && o.url.starts_with("http://127.0.0.1:")));
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| o.scenario == scenario && o.url.starts_with("http://127.0.0.1:"))
+        );
     }
 }
 
 #[tokio::test]
 async fn requests_are_json_with_the_chaos_user_agent() {
     let lab = lab().await;
-    chaos::apply(Scenario::ErrorBurst, &lab.urls, &[], None).await.unwrap();
+    chaos::apply(Scenario::ErrorBurst, &lab.urls, &[], None)
+        .await
+        .unwrap();
     let r = &lab.servers["api"].recorded()[0];
     assert_eq!(r.content_type, "application/json");
     assert!(r.user_agent.starts_with("obslab-chaos/"), "{}", r.user_agent);
@@ -130,12 +158,19 @@ async fn service_override_and_duration() {
 #[tokio::test]
 async fn unknown_service_and_crash_duration_are_refused_before_sending() {
     let lab = lab().await;
-    let err = chaos::apply(Scenario::ErrorBurst, &lab.urls, &["db".to_string()], None).await.unwrap_err();
-    let msg = err.to_string();
-    assert!(msg.contains("\"db\"") && msg.contains("payment"), "{msg}");
-    let err = chaos::apply(Scenario::ServiceCrash, &lab.urls, &[], Some(Duration::from_secs(5)))
+    let err = chaos::apply(Scenario::ErrorBurst, &lab.urls, &["db".to_string()], None)
         .await
         .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("\"db\"") && msg.contains("payment"), "{msg}");
+    let err = chaos::apply(
+        Scenario::ServiceCrash,
+        &lab.urls,
+        &[],
+        Some(Duration::from_secs(5)),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("--for"), "{err}");
     assert!(lab.seen().is_empty());
 }
@@ -146,14 +181,23 @@ async fn errors_name_the_service_and_url() {
     let port = closed_port();
     let urls = ServiceUrls(BTreeMap::from([
         ("api".to_string(), Url::parse(&rejecting.url()).unwrap()),
-        ("payment".to_string(), Url::parse(&format!("http://127.0.0.1:{port}")).unwrap()),
+        (
+            "payment".to_string(),
+            Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+        ),
     ]));
-    let err = chaos::apply(Scenario::ErrorBurst, &urls, &[], None).await.unwrap_err().to_string();
+    let err = chaos::apply(Scenario::ErrorBurst, &urls, &[], None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("service api"), "{err}");
     assert!(err.contains(&rejecting.url()), "{err}");
     assert!(err.contains("400") && err.contains("unknown field"), "{err}");
 
-    let err = chaos::apply(Scenario::PaymentOutage, &urls, &[], None).await.unwrap_err().to_string();
+    let err = chaos::apply(Scenario::PaymentOutage, &urls, &[], None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("service payment"), "{err}");
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
 
@@ -161,11 +205,19 @@ async fn errors_name_the_service_and_url() {
     let inventory = fake_service("inventory").await;
     let mixed = ServiceUrls(BTreeMap::from([
         ("inventory".to_string(), Url::parse(&inventory.url()).unwrap()),
-        ("payment".to_string(), Url::parse(&format!("http://127.0.0.1:{port}")).unwrap()),
+        (
+            "payment".to_string(),
+            Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+        ),
     ]));
-    let err = chaos::apply(Scenario::NetworkLatency, &mixed, &[], None).await.unwrap_err();
+    let err = chaos::apply(Scenario::NetworkLatency, &mixed, &[], None)
+        .await
+        .unwrap_err();
     let text = format!("{err:#}");
-    assert!(text.contains("applied only to inventory") && text.contains("service payment"), "{text}");
+    assert!(
+        text.contains("applied only to inventory") && text.contains("service payment"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -173,10 +225,16 @@ async fn status_reads_every_service_and_shows_down_ones() {
     let lab = lab().await;
     let mut urls = lab.urls.clone();
     let port = closed_port();
-    urls.0.insert("ghost".into(), Url::parse(&format!("http://127.0.0.1:{port}")).unwrap());
+    urls.0.insert(
+        "ghost".into(),
+        Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+    );
     let rows = chaos::status(&urls).await;
     let names: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
-    assert_eq!(names, ["api", "gateway", "ghost", "inventory", "payment", "worker"]);
+    assert_eq!(
+        names,
+        ["api", "gateway", "ghost", "inventory", "payment", "worker"]
+    );
     let ghost = rows.iter().find(|r| r.service == "ghost").unwrap();
     assert_eq!(ghost.status, "down");
     assert!(!ghost.is_up());
@@ -190,7 +248,10 @@ async fn status_reads_every_service_and_shows_down_ones() {
         assert_eq!((r[0].method.as_str(), r[0].path.as_str()), ("GET", "/chaos"));
     }
     let table = chaos::render_status_table(&rows);
-    assert!(table.contains("errors 50% → 500") && table.contains("down"), "{table}");
+    assert!(
+        table.contains("errors 50% → 500") && table.contains("down"),
+        "{table}"
+    );
 }
 
 #[tokio::test]
@@ -209,7 +270,12 @@ async fn reset_posts_to_every_service() {
 #[tokio::test]
 async fn base_urls_with_a_path_keep_it() {
     let s = fake_service("api").await;
-    let urls = ServiceUrls(BTreeMap::from([("api".to_string(), Url::parse(&format!("{}/svc/", s.url())).unwrap())]));
-    chaos::apply(Scenario::SlowDatabase, &urls, &[], None).await.unwrap_err();
+    let urls = ServiceUrls(BTreeMap::from([(
+        "api".to_string(),
+        Url::parse(&format!("{}/svc/", s.url())).unwrap(),
+    )]));
+    chaos::apply(Scenario::SlowDatabase, &urls, &[], None)
+        .await
+        .unwrap_err();
     assert_eq!(s.recorded()[0].path, "/svc/chaos/db-slow");
 }

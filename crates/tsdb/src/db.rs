@@ -32,6 +32,8 @@ pub struct Options {
     /// Oldest blocks are deleted while blocks plus WAL exceed this many bytes.
     pub retention_size: Option<u64>,
     pub wal_segment_size: usize,
+    /// Snappy-compress WAL records, as Prometheus 2.42 does by default.
+    pub wal_compression: bool,
     pub max_series: usize,
     pub max_labels_per_series: usize,
     /// Run compaction and retention every `compaction_interval` on a background thread.
@@ -47,6 +49,7 @@ impl Default for Options {
             retention_time: Some(15 * 24 * HOUR_MS),
             retention_size: None,
             wal_segment_size: wal::DEFAULT_SEGMENT_SIZE,
+            wal_compression: true,
             max_series: 0,
             max_labels_per_series: 0,
             background_compaction: true,
@@ -80,12 +83,13 @@ pub(crate) struct DbInner {
     opts: Options,
     pub(crate) head: Head,
     wal: Wal,
-    blocks: RwLock<Vec<Arc<Block>>>,
+    pub(crate) blocks: RwLock<Vec<Arc<Block>>>,
     compact_lock: Mutex<()>,
     replay: ReplayReport,
     closed: AtomicBool,
     stop: Mutex<Option<std::sync::mpsc::Sender<()>>>,
     worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+    lock: Mutex<Option<crate::fsutil::DirLock>>,
 }
 
 /// A handle to an open database; clones share it.
@@ -125,6 +129,7 @@ impl Db {
     pub fn open(dir: impl AsRef<Path>, opts: Options) -> Result<Db> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(Error::io(format!("creating {}", dir.display())))?;
+        let lock = crate::fsutil::DirLock::acquire(&dir)?;
         let blocks = load_blocks(&dir)?;
         let head = Head::new(HeadOptions {
             chunk_range: opts.block_range,
@@ -136,7 +141,7 @@ impl Db {
         }
         let wal_dir = dir.join("wal");
         let replay = replay(&wal_dir, &head)?;
-        let wal = Wal::open(&wal_dir, opts.wal_segment_size)?;
+        let wal = Wal::open(&wal_dir, opts.wal_segment_size)?.with_compression(opts.wal_compression);
         let inner = Arc::new(DbInner {
             dir,
             opts,
@@ -148,6 +153,7 @@ impl Db {
             closed: AtomicBool::new(false),
             stop: Mutex::new(None),
             worker: Mutex::new(None),
+            lock: Mutex::new(Some(lock)),
         });
         let db = Db { inner };
         if db.inner.opts.background_compaction {
@@ -194,22 +200,13 @@ impl Db {
 
     /// A new batch of appends; see [`Appender::commit`].
     pub fn appender(&self) -> Appender<'_> {
-        Appender::new(&self.inner.head, Some(&self.inner.wal))
+        Appender::new(&self.inner.head, Some(&self.inner.wal), &self.inner.closed)
     }
 
     /// A querier over `[mint, maxt]` (inclusive, milliseconds).
     pub fn querier(&self, mint: i64, maxt: i64) -> Querier {
-        let blocks = self
-            .inner
-            .blocks
-            .read()
-            .iter()
-            .filter(|b| b.meta().max_time > mint && b.meta().min_time <= maxt)
-            .cloned()
-            .collect();
         Querier {
             db: self.inner.clone(),
-            blocks,
             mint,
             maxt,
         }
@@ -431,8 +428,9 @@ impl Db {
         ]
     }
 
-    /// Stops the background worker and syncs the WAL. Acknowledged data is already durable;
-    /// this only ends background work.
+    /// Stops the background worker, syncs the WAL and releases the directory lock.
+    /// Acknowledged data is already durable; this only ends background work. Appending after
+    /// close is an error.
     pub fn close(&self) -> Result<()> {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
@@ -442,6 +440,7 @@ impl Db {
             let _ = h.join();
         }
         self.inner.wal.close()?;
+        self.inner.lock.lock().take();
         Ok(())
     }
 }

@@ -41,6 +41,8 @@ pub enum Error {
     Limit(String),
     #[error("invalid series: {0}")]
     InvalidSeries(String),
+    #[error("data directory {0} is in use by another process (lock file held)")]
+    Locked(String),
     #[error("the database is closed")]
     Closed,
 }

@@ -34,3 +34,29 @@ pub fn dir_size(dir: &Path) -> u64 {
         })
         .sum()
 }
+
+/// An exclusive advisory lock on `dir/lock` (like Prometheus's), released when dropped or when
+/// the process dies, so two processes never write one data directory.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: std::fs::File,
+}
+
+impl DirLock {
+    pub fn acquire(dir: &Path) -> Result<Self> {
+        use std::os::fd::AsRawFd;
+        let p = dir.join("lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(Error::io(format!("opening {}", p.display())))?;
+        // SAFETY: flock on a file descriptor we own; no memory is involved.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            return Err(Error::Locked(dir.display().to_string()));
+        }
+        Ok(Self { _file: f })
+    }
+}

@@ -14,6 +14,7 @@ pub struct ReplayReport {
     pub records: u64,
     pub samples: u64,
     pub series: u64,
+    pub tombstones: u64,
     /// Samples whose series record was missing.
     pub unknown_refs: u64,
     /// Set when a damaged tail was repaired: what was dropped.
@@ -94,6 +95,7 @@ fn apply(rec: &[u8], head: &Head, refs: &mut HashMap<u64, u32>, rep: &mut Replay
                 if let Some(id) = refs.get(&t.r#ref) {
                     t.r#ref = u64::from(*id);
                     head.apply_tombstone(&t);
+                    rep.tombstones += 1;
                 }
             }
         }

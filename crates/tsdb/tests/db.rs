@@ -326,10 +326,22 @@ fn deletes_apply_to_blocks_and_survive_compaction() {
 fn promtool_dumps_an_obslab_data_dir_with_blocks_and_wal() {
     let Some(pt) = common::promtool() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), opts()).unwrap();
-    fill(&db, &["api", "web"], 0, 4 * H);
+    let db = Db::open(
+        dir.path(),
+        Options {
+            max_block_duration: Some(54 * H),
+            ..opts()
+        },
+    )
+    .unwrap();
+    fill_step(&db, &["api", "web"], 0, 10 * H, 60_000);
     db.compact().unwrap();
-    fill(&db, &["api", "web"], 4 * H, 4 * H + 600_000);
+    assert!(db.blocks().iter().any(|b| b.meta().compaction.level == 2));
+    // Tombstones in a block and in the head (WAL record) must be honoured by promtool too.
+    db.delete(&[eq("job", "web")], H, 2 * H - 1).unwrap();
+    db.delete(&[eq("job", "api")], 9 * H, 9 * H + 300_000).unwrap();
+    assert!(db.blocks().iter().any(|b| b.has_tombstones()));
+    fill_step(&db, &["api", "web"], 10 * H, 10 * H + 600_000, 15_000);
     db.close().unwrap();
     let want: Vec<(String, i64, u64)> = {
         let mut w = Vec::new();
@@ -379,4 +391,53 @@ fn concurrent_appenders_share_the_store() {
         .unwrap()
         .1;
     assert!(fsyncs <= 400.0);
+}
+
+#[test]
+fn deletes_are_clamped_to_existing_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    fill(&db, &["a"], 0, 150_000);
+    db.delete(&[eq("job", "a")], 60_000, i64::MAX).unwrap();
+    fill(&db, &["a"], 150_000, 300_000);
+    let got = all_samples(&db, &[]);
+    let ts: Vec<i64> = got[0].1.iter().map(|s| s.t).collect();
+    assert_eq!(ts.len(), 4 + 10, "{ts:?}");
+    assert!(!ts.contains(&60_000) && ts.contains(&150_000));
+}
+
+#[test]
+fn data_dir_is_locked_while_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let err = Db::open(dir.path(), opts()).unwrap_err();
+    assert!(matches!(err, Error::Locked(_)), "{err}");
+    db.close().unwrap();
+    let mut app = db.appender();
+    app.append(&lbl("m", "a"), 1, 1.0).unwrap();
+    assert!(matches!(app.commit(), Err(Error::Closed)));
+    let _again = Db::open(dir.path(), opts()).unwrap();
+}
+
+#[test]
+fn queries_during_compaction_never_miss_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    let n = fill_step(&db, &["a", "b"], 0, 12 * H, 60_000);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut checks = 0;
+            while !stop.load(std::sync::atomic::Ordering::Acquire) && checks < 10_000 {
+                let got = all_samples(&db, &[]);
+                assert_eq!(got.iter().map(|s| s.1.len()).sum::<usize>(), n);
+                checks += 1;
+            }
+            checks
+        });
+        db.compact().unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Release);
+        assert!(reader.join().unwrap() > 0);
+    });
+    assert!(db.blocks().len() >= 2);
 }

@@ -9,7 +9,7 @@ use crate::telemetry::propagation;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -149,6 +149,7 @@ async fn proxy(State(s): State<GatewayState>, req: Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn hop_by_hop_headers_are_not_forwarded() {

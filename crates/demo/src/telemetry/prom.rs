@@ -99,7 +99,7 @@ mod tests {
         let mut om = String::new();
         prometheus_client::encoding::text::encode(&mut om, &r).unwrap();
         let text = openmetrics_to_prometheus(&om);
-        assert!(text.contains("# HELP orders_total Orders by status\n"), "{text}");
+        assert!(text.contains("# HELP orders_total Orders by status.\n"), "{text}");
         assert!(text.contains("# TYPE orders_total counter\n"), "{text}");
         assert!(text.contains("orders_total{status=\"ok\"} 3\n"), "{text}");
         assert!(text.contains("# TYPE queue_depth gauge\nqueue_depth 7\n"), "{text}");

@@ -1,5 +1,6 @@
 //! One module per subcommand of `obslab`.
 
+pub mod chaos;
 pub mod check;
 pub mod status;
 pub mod table;

@@ -1,7 +1,7 @@
 //! `obslab status`: reads `<data>/run/status.json` of a running lab, probes every component's
 //! health live and prints the table. Exits 1 when no lab is running or a component is unhealthy.
 
-use crate::cli::Cli;
+use crate::cli::Globals;
 use crate::commands::table;
 use crate::supervisor::health::{probe, probe_client};
 use crate::supervisor::status::{Health, LabState, pid_alive, read_status, status_path};
@@ -14,7 +14,7 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-pub fn run(cli: &Cli, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+pub fn run(cli: &Globals, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir(None);
     let path = status_path(&data_dir);
     if !path.exists() {

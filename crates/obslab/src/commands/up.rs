@@ -6,10 +6,11 @@
 //! every component answers its health check, `obslab up` prints the component table, `ready in
 //! ...`, the line `obslab ready`, and writes the `--ready-file` if one was asked for.
 
-use crate::cli::Cli;
+use crate::cli::Globals;
 use crate::config::{LabConfig, url_for};
 use crate::supervisor::status::{LabState, pid_alive, read_status, status_path};
-use crate::supervisor::{HealthCheck, ProcessSpec, Running, Supervisor, Timing};
+use crate::supervisor::health::{probe, probe_client};
+use crate::supervisor::{HealthCheck, InProcessSpec, ProcessSpec, RunFn, Running, Supervisor, Timing};
 use anyhow::Context;
 use obslab_demo::Service;
 use std::io::Write;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {
@@ -45,7 +47,7 @@ struct Plan {
     bind: IpAddr,
 }
 
-pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<ExitCode> {
+pub fn run(cli: &Globals, args: &UpArgs) -> anyhow::Result<ExitCode> {
     let config = LabConfig::load_or_default(args.config.as_deref())?;
     let data_dir = cli.data_dir(config.data_dir.as_deref());
     std::fs::create_dir_all(&data_dir)
@@ -61,6 +63,9 @@ pub fn run(cli: &Cli, args: &UpArgs) -> anyhow::Result<ExitCode> {
     let mut sup = Supervisor::new(&plan.data_dir, Timing::from(&plan.config.supervisor));
     if !args.no_demo {
         add_demo_services(&mut sup, &plan)?;
+    }
+    if !args.no_traffic && plan.config.traffic.enabled() {
+        add_traffic(&mut sup, &plan)?;
     }
     sup.check_ports()?;
     if let Some(f) = &args.ready_file {
@@ -143,6 +148,36 @@ fn add_demo_services(sup: &mut Supervisor, plan: &Plan) -> anyhow::Result<()> {
             listen: Some(SocketAddr::new(plan.bind, port)),
         });
     }
+    Ok(())
+}
+
+/// The traffic generator, in process. It waits for the gateway to answer before sending, so the
+/// first seconds of a lab do not show as a burst of connection errors.
+fn add_traffic(sup: &mut Supervisor, plan: &Plan) -> anyhow::Result<()> {
+    let gateway = url_for(IpAddr::from([127, 0, 0, 1]), plan.config.services.port(Service::Gateway));
+    let config = plan.config.traffic.resolve(&gateway).map_err(|issue| anyhow::anyhow!("lab.yaml: {issue}"))?;
+    let health = format!("{}/health", config.target.as_str().trim_end_matches('/'));
+    let run: RunFn = Box::new(move |stop: CancellationToken| {
+        Box::pin(async move {
+            let client = probe_client();
+            while !probe(&client, &health).await {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    _ = stop.cancelled() => return Ok(()),
+                }
+            }
+            let summary = obslab_traffic::run(config, stop, None).await?;
+            say(&format!("traffic summary:\n{}", summary.render_table()));
+            Ok(())
+        })
+    });
+    sup.add_in_process(InProcessSpec {
+        name: "traffic".to_string(),
+        url: None,
+        health: HealthCheck::Running,
+        listen: None,
+        run,
+    });
     Ok(())
 }
 

@@ -11,7 +11,7 @@ mod supervisor;
 mod traffic;
 
 pub use duration::ConfigDuration;
-pub use services::{ChaosConfig, DbSlowFault, ErrorFault, LeakFault, ServiceConfig, ServicesConfig, SlowFault};
+pub use services::ServicesConfig;
 pub use supervisor::SupervisorConfig;
 pub use traffic::TrafficSection;
 
@@ -75,7 +75,7 @@ impl Issues {
 /// Why a lab.yaml could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
@@ -83,16 +83,6 @@ pub enum ConfigError {
     },
     #[error("{}", render_issues(source_name, issues))]
     Invalid { source_name: String, issues: Vec<Issue> },
-}
-
-impl ConfigError {
-    /// The problems found, each with its key path (empty for a read error).
-    pub fn issues(&self) -> &[Issue] {
-        match self {
-            ConfigError::Read { .. } => &[],
-            ConfigError::Invalid { issues, .. } => issues,
-        }
-    }
 }
 
 fn render_issues(source_name: &str, issues: &[Issue]) -> String {
@@ -131,7 +121,7 @@ impl LabConfig {
         let config = if text.trim().is_empty() {
             Self::default()
         } else {
-            parse_tracked(text).map_err(|issue| invalid(vec![issue]))?
+            parse_tracked(text, source_name).map_err(|issue| invalid(vec![issue]))?
         };
         let mut issues = Issues::default();
         config.validate(&mut issues);
@@ -194,18 +184,22 @@ pub fn url_for(bind: IpAddr, port: u16) -> String {
 }
 
 /// Deserializes while recording the key path, so that the error names the key.
-fn parse_tracked(text: &str) -> Result<LabConfig, Issue> {
+fn parse_tracked(text: &str, source_name: &str) -> Result<LabConfig, Issue> {
     let mut failed_at: Option<String> = None;
     let result = serde_saphyr::with_deserializer_from_str(text, |de| {
         let mut track = serde_path_to_error::Track::new();
         let tracked = serde_path_to_error::Deserializer::new(de, &mut track);
         LabConfig::deserialize(tracked).inspect_err(|_| failed_at = Some(track.path().to_string()))
     });
-    result.map_err(|e| {
-        let path = failed_at.filter(|p| p != ".").unwrap_or_default();
-        Issue {
-            path,
-            message: e.to_string(),
-        }
+    result.map_err(|e| Issue {
+        path: failed_at.filter(|p| p != ".").unwrap_or_default(),
+        message: tidy_yaml_error(&e.to_string(), source_name),
     })
+}
+
+/// The YAML reader's messages start with `error: ` and name the file `<input>`; the key path and
+/// the file name are known here, so say them instead.
+fn tidy_yaml_error(message: &str, source_name: &str) -> String {
+    let message = message.strip_prefix("error: ").unwrap_or(message);
+    message.replace("<input>", source_name)
 }

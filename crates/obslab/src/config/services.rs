@@ -55,6 +55,7 @@ impl ServicesConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceConfig {
     /// Port to listen on; the service's default (8080..8084) when absent.
+    #[serde(deserialize_with = "deserialize_port")]
     pub port: Option<u16>,
     /// Whether `obslab up` starts this service.
     pub enabled: bool,
@@ -179,6 +180,39 @@ pub struct DbSlowFault {
     pub delay_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
+}
+
+/// A TCP port, with an error that says what a port is rather than "invalid u16".
+fn deserialize_port<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<u16>, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = Option<u16>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a port number between 1 and 65535")
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            match u16::try_from(n) {
+                Ok(p) => Ok(Some(p)),
+                Err(_) => Err(E::custom(format!("{n} is not a port number (expected 1 to 65535)"))),
+            }
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            match u64::try_from(n) {
+                Ok(n) => self.visit_u64(n),
+                Err(_) => Err(E::custom(format!("{n} is not a port number (expected 1 to 65535)"))),
+            }
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+            Err(E::custom(format!("{s:?} is not a port number (expected 1 to 65535)")))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    de.deserialize_any(Visitor)
 }
 
 fn one() -> f64 {

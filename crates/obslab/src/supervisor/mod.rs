@@ -15,7 +15,6 @@ mod spawner;
 mod state;
 pub mod status;
 
-pub use backoff::Backoff;
 pub use health::HealthCheck;
 
 use crate::config::SupervisorConfig;

@@ -98,6 +98,8 @@ struct Acc {
     mean: f64,
     incremental: bool,
     h: Option<FloatHistogram>,
+    /// Compensated sum of the histograms' `sum` fields.
+    hsum: (f64, f64),
     hist_err: bool,
     values: Vec<f64>,
 }
@@ -114,6 +116,7 @@ impl Acc {
             mean: 0.0,
             incremental: false,
             h: None,
+            hsum: (0.0, 0.0),
             hist_err: false,
             values: Vec::new(),
         }
@@ -134,7 +137,7 @@ impl Evaluator<'_> {
             }
         }
         let input = self.eval_vector(&a.expr, ts)?;
-        let keys: Vec<Labels> = input.iter().map(|s| group_labels(&s.final_labels(), &a.modifier)).collect();
+        let keys: Vec<Labels> = input.iter().map(|s| group_labels(&s.labels, &a.modifier)).collect();
         match op {
             T_TOPK | T_BOTTOMK | T_LIMITK | T_LIMIT_RATIO => {
                 let p = param_f.unwrap_or_else(|| vec![0.0; n]);
@@ -176,6 +179,11 @@ impl Evaluator<'_> {
         }
         for k in &order {
             out.push(StepSeries::new(k.clone(), n));
+        }
+        for (si, s) in input.iter().enumerate() {
+            if s.drop_name {
+                out[group_of[si]].drop_name = true;
+            }
         }
         let metric_name = input
             .first()
@@ -261,6 +269,13 @@ impl Evaluator<'_> {
                 T_SUM | T_AVG => {
                     acc.has_hist = true;
                     acc.count += 1.0;
+                    acc.hsum = kahan_inc(h.sum, acc.hsum.0, acc.hsum.1);
+                    if let Some(cur) = &acc.h
+                        && cur.custom_bounds_differ(h)
+                    {
+                        let pos = position(self.query, "");
+                        self.annos.info(format!("mismatched custom buckets were reconciled during aggregation {pos}"));
+                    }
                     match &acc.h {
                         None => acc.h = Some((**h).clone()),
                         Some(cur) => match cur.add(h) {
@@ -306,6 +321,7 @@ impl Evaluator<'_> {
                         return None;
                     }
                     let mut h = acc.h.take()?;
+                    h.sum = acc.hsum.0 + acc.hsum.1;
                     if op == T_AVG {
                         h.div(acc.count);
                     }

@@ -90,6 +90,13 @@ impl Evaluator<'_> {
             }
             (Histogram(a), Histogram(b)) => match op {
                 T_ADD | T_SUB => {
+                    if a.custom_bounds_differ(b) {
+                        let pos = super::annotations::position(self.query, "");
+                        self.annos.info(format!(
+                            "mismatched custom buckets were reconciled during {} {pos}",
+                            if op == T_ADD { "addition" } else { "subtraction" }
+                        ));
+                    }
                     let r = if op == T_ADD { a.add(b) } else { a.sub(b) };
                     match r {
                         Ok(mut h) => {
@@ -282,11 +289,13 @@ impl Evaluator<'_> {
                 }
                 if let Some(&prev) = one_by_sig.get(one_sigs[j].as_str()) {
                     let side = if one_to_many { "left" } else { "right" };
+                    let mut pair = [go_labels(&s.labels), go_labels(&one[prev].labels)];
+                    pair.sort();
                     return Err(QueryError::Execution(format!(
                         "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                        match_labels(&s.labels, matching),
-                        s.final_labels(),
-                        one[prev].final_labels()
+                        go_labels(&match_labels(&s.labels, matching)),
+                        pair[0],
+                        pair[1]
                     )));
                 }
                 one_by_sig.insert(one_sigs[j].as_str(), j);
@@ -310,6 +319,16 @@ impl Evaluator<'_> {
                     }
                 };
                 many_seen.insert(sig);
+                if is_one_to_one && j.is_some() {
+                    let entry = matched.entry(sig).or_default();
+                    if !entry.is_empty() {
+                        return Err(QueryError::Execution(
+                            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
+                                .into(),
+                        ));
+                    }
+                    entry.insert(Labels::empty());
+                }
                 let (lv, rv) = if one_to_many { (&ov, mv) } else { (mv, &ov) };
                 let res = self.elem_binop(op, lv, rv);
                 let value = match res {
@@ -323,7 +342,9 @@ impl Evaluator<'_> {
                     Elem::Drop => {
                         if return_bool
                             && is_comparison(op)
-                            && matches!((lv, rv), (PointValue::Float(_), PointValue::Float(_)))
+                            && (matches!((lv, rv), (PointValue::Float(_), PointValue::Float(_)))
+                                || (matches!((lv, rv), (PointValue::Histogram(_), PointValue::Histogram(_)))
+                                    && matches!(op, T_EQLC | T_NEQ)))
                         {
                             PointValue::Float(0.0)
                         } else {
@@ -341,20 +362,15 @@ impl Evaluator<'_> {
                         l
                     }
                 };
-                let entry = matched.entry(sig).or_default();
-                if is_one_to_one {
-                    if !entry.is_empty() {
+                if !is_one_to_one {
+                    let entry = matched.entry(sig).or_default();
+                    if entry.contains(&labels) {
                         return Err(QueryError::Execution(
-                            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)"
-                                .into(),
+                            "multiple matches for labels: grouping labels must ensure unique matches".into(),
                         ));
                     }
-                } else if entry.contains(&labels) {
-                    return Err(QueryError::Execution(
-                        "multiple matches for labels: grouping labels must ensure unique matches".into(),
-                    ));
+                    entry.insert(labels.clone());
                 }
-                entry.insert(labels.clone());
                 let idx = *out_index.entry(labels.clone()).or_insert_with(|| {
                     let mut ns = StepSeries::new(labels, n);
                     ns.drop_name = return_bool || drops_name(op);
@@ -443,6 +459,12 @@ pub(crate) fn signature(l: &Labels, matching: &Option<LabelModifier>) -> String 
         }
     }
     s
+}
+
+/// Labels printed like Go's `labels.Labels.String()`: every label inside the braces.
+pub(crate) fn go_labels(l: &Labels) -> String {
+    let parts: Vec<String> = l.iter().map(|x| format!("{}={:?}", x.name, x.value)).collect();
+    format!("{{{}}}", parts.join(", "))
 }
 
 fn match_labels(l: &Labels, matching: &Option<LabelModifier>) -> Labels {

@@ -68,10 +68,14 @@ pub(crate) struct Evaluator<'a> {
     /// Start and end of the whole query, for `@ start()` / `@ end()`.
     pub query_start: i64,
     pub query_end: i64,
+    /// Step of the whole query in milliseconds (0 for instant queries).
+    pub query_step: i64,
     pub deadline: Instant,
     pub annos: Annotations,
     pub depth: usize,
     pub query: &'a str,
+    /// Position of the argument being processed, for annotations.
+    pub arg_pos: Option<String>,
 }
 
 pub(crate) fn time_to_ms(t: &SystemTime) -> i64 {
@@ -97,6 +101,11 @@ impl<'a> Evaluator<'a> {
             Some(AtModifier::End) => Some(self.query_end),
             Some(AtModifier::At(t)) => Some(time_to_ms(t)),
         }
+    }
+
+    /// Position suffix for an annotation about the current argument.
+    pub fn pos(&self) -> String {
+        self.arg_pos.clone().unwrap_or_else(|| "(1:1)".into())
     }
 
     pub fn check_deadline(&self, what: &str) -> Result<()> {
@@ -152,6 +161,7 @@ impl<'a> Evaluator<'a> {
                                     PointValue::Histogram(h) => {
                                         let mut h = (**h).clone();
                                         h.mul(-1.0);
+                                        h.counter_reset_hint = obslab_model::CounterResetHint::Gauge;
                                         PointValue::Histogram(std::sync::Arc::new(h))
                                     }
                                 };

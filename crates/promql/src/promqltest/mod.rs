@@ -29,6 +29,9 @@ pub fn format_reports(reports: &[FileReport], verbose: bool) -> String {
     }
     if verbose {
         for r in reports {
+            for e in &r.errors {
+                out.push_str(&format!("ERROR {}: {e}\n", r.file));
+            }
             for s in &r.statements {
                 if let Some(why) = &s.failure {
                     out.push_str(&format!("FAIL {}:{} {}\n    {}\n", r.file, s.line, s.expr, why));

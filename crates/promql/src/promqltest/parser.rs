@@ -487,7 +487,7 @@ pub fn parse_script(text: &str) -> Vec<Command> {
         let first = line.split_whitespace().next().unwrap_or("");
         // The block: following non-empty lines.
         let mut j = i + 1;
-        while j < lines.len() && !lines[j].is_empty() {
+        while first != "clear" && j < lines.len() && !lines[j].is_empty() {
             j += 1;
         }
         let body: Vec<(usize, &String)> = (i + 1..j).map(|k| (k + 1, &lines[k])).collect();

@@ -27,6 +27,8 @@ pub struct StatementResult {
 pub struct FileReport {
     pub file: String,
     pub statements: Vec<StatementResult>,
+    /// Commands other than `eval` that could not be parsed (their data is missing).
+    pub errors: Vec<String>,
 }
 
 impl FileReport {
@@ -65,6 +67,7 @@ pub fn run_file(path: &std::path::Path, _verbose: bool) -> FileReport {
                 expr: String::new(),
                 failure: Some(format!("cannot read file: {e}")),
             }],
+            errors: Vec::new(),
         },
     }
 }
@@ -74,6 +77,7 @@ pub fn run_script(file: &str, text: &str) -> FileReport {
     let engine = test_engine();
     let store = MemStorage::new();
     let mut statements = Vec::new();
+    let mut errors = Vec::new();
     for cmd in parse_script(text) {
         match cmd {
             Command::Clear => store.clear(),
@@ -85,6 +89,8 @@ pub fn run_script(file: &str, text: &str) -> FileReport {
                         expr: String::new(),
                         failure: Some(msg),
                     });
+                } else {
+                    errors.push(format!("line {line}: {msg}"));
                 }
             }
             Command::Eval(ev) => {
@@ -102,6 +108,7 @@ pub fn run_script(file: &str, text: &str) -> FileReport {
     FileReport {
         file: file.to_string(),
         statements,
+        errors,
     }
 }
 

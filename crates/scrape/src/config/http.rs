@@ -188,7 +188,9 @@ impl HttpClientView<'_> {
         }
         if let Some(b) = self.basic_auth {
             if bearer {
-                return Err("at most one of basic_auth, bearer_token & bearer_token_file must be configured".into());
+                return Err(
+                    "at most one of basic_auth, bearer_token & bearer_token_file must be configured".into(),
+                );
             }
             if !b.username.is_empty() && b.username_file.as_deref().is_some_and(|s| !s.is_empty()) {
                 return Err("at most one of basic_auth username & username_file must be configured".into());
@@ -206,22 +208,32 @@ impl HttpClientView<'_> {
             if a.credentials.as_ref().is_some_and(|s| !s.0.is_empty())
                 && a.credentials_file.as_deref().is_some_and(|s| !s.is_empty())
             {
-                return Err("at most one of authorization credentials & credentials_file must be configured".into());
+                return Err(
+                    "at most one of authorization credentials & credentials_file must be configured".into(),
+                );
             }
             if a.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("basic")) {
-                return Err("authorization type cannot be set to \"basic\", use \"basic_auth\" instead".into());
+                return Err(
+                    "authorization type cannot be set to \"basic\", use \"basic_auth\" instead".into(),
+                );
             }
         }
-        let auth_count = [self.basic_auth.is_some(), self.authorization.is_some(), self.oauth2.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let auth_count = [
+            self.basic_auth.is_some(),
+            self.authorization.is_some(),
+            self.oauth2.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if auth_count > 1 {
             return Err("at most one of basic_auth, oauth2 & authorization must be configured".into());
         }
         if let Some(o) = self.oauth2 {
             if bearer {
-                return Err("at most one of oauth2 & bearer_token & bearer_token_file must be configured".into());
+                return Err(
+                    "at most one of oauth2 & bearer_token & bearer_token_file must be configured".into(),
+                );
             }
             if o.client_id.is_empty() {
                 return Err("oauth2 client_id must be configured".into());

@@ -269,7 +269,14 @@ mod tests {
 
     #[test]
     fn numbers_follow_the_shared_grammar() {
-        for (s, v) in [("1", 1.0), ("-1.5", -1.5), (".5", 0.5), ("5.", 5.0), ("1e3", 1000.0), ("+2", 2.0)] {
+        for (s, v) in [
+            ("1", 1.0),
+            ("-1.5", -1.5),
+            (".5", 0.5),
+            ("5.", 5.0),
+            ("1e3", 1000.0),
+            ("+2", 2.0),
+        ] {
             assert_eq!(parse_number(s), Some(v), "{s}");
         }
         assert_eq!(parse_number("0000001.2e-1"), Some(0.12));
@@ -277,7 +284,9 @@ mod tests {
         assert_eq!(parse_number("-infinity"), Some(f64::NEG_INFINITY));
         assert!(parse_number("NaN").is_some_and(f64::is_nan));
         assert!(parse_number("nan").is_some_and(f64::is_nan));
-        for bad in ["", "a", "0x1", "0x1p-3", "1_2", "1e", ".", "1.1.1", "-NaN", " 1", "1 ", "1e400", "0b1"] {
+        for bad in [
+            "", "a", "0x1", "0x1p-3", "1_2", "1e", ".", "1.1.1", "-NaN", " 1", "1 ", "1e400", "0b1",
+        ] {
             assert_eq!(parse_number(bad), None, "{bad:?}");
         }
     }
@@ -295,7 +304,10 @@ mod tests {
     #[test]
     fn label_iter_reads_validated_lists() {
         let got: Vec<_> = LabelIter::new(r#"a="1", b = "x\"y" ,"#).collect();
-        assert_eq!(got, vec![("a", Cow::Borrowed("1")), ("b", Cow::Owned("x\"y".to_string()))]);
+        assert_eq!(
+            got,
+            vec![("a", Cow::Borrowed("1")), ("b", Cow::Owned("x\"y".to_string()))]
+        );
         assert_eq!(LabelIter::new("").count(), 0);
     }
 

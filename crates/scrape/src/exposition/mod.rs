@@ -16,7 +16,7 @@ use std::fmt;
 use obslab_model::{Labels, LabelsBuilder, METRIC_NAME};
 
 pub use lexer::LabelIter;
-pub use negotiate::{ExpositionFormat, DEFAULT_ACCEPT};
+pub use negotiate::{DEFAULT_ACCEPT, ExpositionFormat};
 pub use openmetrics::OpenMetricsParser;
 pub use text::TextParser;
 
@@ -115,9 +115,18 @@ impl ParseError {
 /// One item of an exposition.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry<'a> {
-    Help { name: &'a str, help: Cow<'a, str> },
-    Type { name: &'a str, metric_type: MetricType },
-    Unit { name: &'a str, unit: &'a str },
+    Help {
+        name: &'a str,
+        help: Cow<'a, str>,
+    },
+    Type {
+        name: &'a str,
+        metric_type: MetricType,
+    },
+    Unit {
+        name: &'a str,
+        unit: &'a str,
+    },
     /// A free comment (text format only).
     Comment(&'a str),
     Sample(Sample<'a>),
@@ -193,14 +202,18 @@ impl<'a> Exemplar<'a> {
 /// A parser of either format, chosen by content type.
 pub enum Parser<'a> {
     Text(TextParser<'a>),
-    OpenMetrics(OpenMetricsParser<'a>),
+    OpenMetrics(Box<OpenMetricsParser<'a>>),
 }
 
 impl<'a> Parser<'a> {
     /// The parser for a response's `Content-Type` (text format when it is missing or unknown).
+    /// OpenMetrics bodies are read as Prometheus reads them when scraping: strict syntax and
+    /// `# EOF`, without enforcing the specification's family rules.
     pub fn for_content_type(body: &'a str, content_type: Option<&str>) -> Self {
         match negotiate::format_for_content_type(content_type) {
-            ExpositionFormat::OpenMetrics => Parser::OpenMetrics(OpenMetricsParser::new(body)),
+            ExpositionFormat::OpenMetrics => {
+                Parser::OpenMetrics(Box::new(OpenMetricsParser::new(body).validate_families(false)))
+            }
             ExpositionFormat::Text => Parser::Text(TextParser::new(body)),
         }
     }
@@ -227,6 +240,8 @@ pub fn body_as_str(body: &[u8]) -> Result<&str, ParseError> {
 }
 
 /// Parses a whole body into owned entries; convenient for tests and tools, not for the scrape path.
-pub fn parse_all<'a>(parser: impl Iterator<Item = Result<Entry<'a>, ParseError>>) -> Result<Vec<Entry<'a>>, ParseError> {
+pub fn parse_all<'a>(
+    parser: impl Iterator<Item = Result<Entry<'a>, ParseError>>,
+) -> Result<Vec<Entry<'a>>, ParseError> {
     parser.collect()
 }

@@ -13,6 +13,32 @@ pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// The content type of OpenMetrics 1.0.0.
 pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// The media type Prometheus sends for each `scrape_protocols` name that obslab can parse.
+pub fn protocol_media_type(protocol: &str) -> Option<&'static str> {
+    Some(match protocol {
+        "OpenMetricsText1.0.0" => "application/openmetrics-text;version=1.0.0",
+        "OpenMetricsText0.0.1" => "application/openmetrics-text;version=0.0.1",
+        "PrometheusText1.0.0" => "text/plain;version=1.0.0",
+        "PrometheusText0.0.4" => "text/plain;version=0.0.4",
+        _ => return None,
+    })
+}
+
+/// Builds an `Accept` header from `scrape_protocols` the way Prometheus does: decreasing q-values
+/// in the given order, then `*/*`. Protocols obslab cannot parse (protobuf) are left out.
+pub fn accept_header(protocols: &[String]) -> String {
+    let mut vals = Vec::new();
+    let mut weight = 6;
+    for p in protocols {
+        if let Some(mt) = protocol_media_type(p) {
+            vals.push(format!("{mt};q=0.{weight}"));
+            weight -= 1;
+        }
+    }
+    vals.push(format!("*/*;q=0.{weight}"));
+    vals.join(",")
+}
+
 /// The exposition formats obslab parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpositionFormat {
@@ -85,14 +111,35 @@ mod tests {
             format_for_content_type(Some("Application/OpenMetrics-Text")),
             ExpositionFormat::OpenMetrics
         );
-        assert_eq!(format_for_content_type(Some(TEXT_CONTENT_TYPE)), ExpositionFormat::Text);
-        assert_eq!(format_for_content_type(Some("application/json")), ExpositionFormat::Text);
+        assert_eq!(
+            format_for_content_type(Some(TEXT_CONTENT_TYPE)),
+            ExpositionFormat::Text
+        );
+        assert_eq!(
+            format_for_content_type(Some("application/json")),
+            ExpositionFormat::Text
+        );
         assert_eq!(format_for_content_type(None), ExpositionFormat::Text);
     }
 
     #[test]
+    fn accept_header_from_protocols() {
+        let p: Vec<String> = ["OpenMetricsText1.0.0", "PrometheusProto", "PrometheusText0.0.4"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            accept_header(&p),
+            "application/openmetrics-text;version=1.0.0;q=0.6,text/plain;version=0.0.4;q=0.5,*/*;q=0.4"
+        );
+        assert_eq!(accept_header(&[]), "*/*;q=0.6");
+    }
+
+    #[test]
     fn accept_header_ranks_formats() {
-        assert_eq!(format_for_accept(Some(DEFAULT_ACCEPT)), ExpositionFormat::OpenMetrics);
+        assert_eq!(
+            format_for_accept(Some(DEFAULT_ACCEPT)),
+            ExpositionFormat::OpenMetrics
+        );
         assert_eq!(format_for_accept(Some(TEXT_ONLY_ACCEPT)), ExpositionFormat::Text);
         assert_eq!(format_for_accept(Some("*/*")), ExpositionFormat::Text);
         assert_eq!(

@@ -66,13 +66,17 @@ impl HistGroup {
             return Err(format!("+Inf bucket missing for histogram {family:?}"));
         }
         if self.count.is_some_and(|c| c != self.value) {
-            return Err(format!("count of histogram {family:?} does not match its +Inf bucket"));
+            return Err(format!(
+                "count of histogram {family:?} does not match its +Inf bucket"
+            ));
         }
         if self.has_sum && self.count.is_none() {
             return Err(format!("_count must be present if _sum is present in {family:?}"));
         }
         if self.has_gsum && self.count.is_none() {
-            return Err(format!("_gcount must be present if _gsum is present in {family:?}"));
+            return Err(format!(
+                "_gcount must be present if _gsum is present in {family:?}"
+            ));
         }
         if !(self.has_sum || self.has_gsum) && self.count.is_some() {
             return Err(format!("_sum must be present if _count is present in {family:?}"));
@@ -81,7 +85,9 @@ impl HistGroup {
             return Err(format!("histogram {family:?} has negative buckets and a _sum"));
         }
         if !self.negative_buckets && self.negative_gsum {
-            return Err(format!("gauge histogram {family:?} has a negative _gsum without negative buckets"));
+            return Err(format!(
+                "gauge histogram {family:?} has a negative _gsum without negative buckets"
+            ));
         }
         Ok(())
     }
@@ -247,7 +253,8 @@ impl<'a> Rules<'a> {
         }
         let quantile_sample = t == MetricType::Summary && suffix.is_empty();
         if quantile_sample {
-            let raw = label(s.labels, "quantile").ok_or("summary quantile sample without a quantile label")?;
+            let raw =
+                label(s.labels, "quantile").ok_or("summary quantile sample without a quantile label")?;
             if !canonical_number(raw).is_some_and(|q| (0.0..=1.0).contains(&q)) {
                 return Err(format!("invalid quantile label {raw:?}"));
             }
@@ -276,7 +283,9 @@ impl<'a> Rules<'a> {
         };
         if let Some(prev) = f.group {
             if g != prev && f.seen_groups.contains(&g) {
-                return Err(format!("invalid metric grouping: samples of {fam:?} are interleaved"));
+                return Err(format!(
+                    "invalid metric grouping: samples of {fam:?} are interleaved"
+                ));
             }
             if g == prev {
                 if s.ts.is_some() != f.group_ts.is_some() {
@@ -303,7 +312,10 @@ impl<'a> Rules<'a> {
         if quantile_sample && v < 0.0 {
             return Err("quantile values cannot be negative".to_string());
         }
-        let counter_like = matches!(suffix, "_total" | "_sum" | "_count" | "_bucket" | "_gcount" | "_gsum");
+        let counter_like = matches!(
+            suffix,
+            "_total" | "_sum" | "_count" | "_bucket" | "_gcount" | "_gsum"
+        );
         if counter_like && v.is_nan() {
             return Err("counter-like samples cannot be NaN".to_string());
         }
@@ -356,6 +368,13 @@ impl<'a> Rules<'a> {
             }
         }
         Ok((fam, t))
+    }
+
+    /// The family samples are currently attributed to, and its type.
+    pub(super) fn current(&self) -> Option<(&'a str, MetricType)> {
+        self.family
+            .as_ref()
+            .map(|f| (f.name, f.typ.unwrap_or(MetricType::Unknown)))
     }
 
     /// Checks the last family at `# EOF`.

@@ -1,10 +1,7 @@
 //! OpenMetrics 1.0 text: strict single-space syntax, `# EOF` terminator, float-second timestamps,
 //! exemplars, and (by default) the family rules of the specification.
 
-use super::lexer::{
-    label_name_len, metric_name_len, parse_number, quote, quoted_len,
-    unescape_label_value,
-};
+use super::lexer::{label_name_len, metric_name_len, parse_number, quote, quoted_len, unescape_label_value};
 use super::om_rules::{Meta, Rules, SampleFacts, sort_and_check_duplicates};
 use super::{Entry, Exemplar, MetricType, ParseError, Sample};
 
@@ -17,13 +14,17 @@ pub struct OpenMetricsParser<'a> {
     pos: usize,
     line: usize,
     finished: bool,
-    rules: Option<Rules<'a>>,
+    rules: Rules<'a>,
+    enforce_rules: bool,
     scratch: Vec<(&'a str, &'a str)>,
     skip_created: bool,
 }
 
 fn error(line: usize, exp: &str, got: &str, whole: &str) -> ParseError {
-    ParseError::new(line, format!("{exp}, got {} while parsing: {}", quote(got), quote(whole)))
+    ParseError::new(
+        line,
+        format!("{exp}, got {} while parsing: {}", quote(got), quote(whole)),
+    )
 }
 
 /// The token at the start of `s` for an error message: up to the next space.
@@ -58,17 +59,28 @@ impl<'a> OpenMetricsParser<'a> {
             pos: 0,
             line: 0,
             finished: false,
-            rules: Some(Rules::default()),
+            rules: Rules::default(),
+            enforce_rules: true,
             scratch: Vec::with_capacity(16),
             skip_created: false,
         }
     }
 
-    /// Turns the family rules of the specification (types, grouping, histogram consistency) on or
-    /// off; line syntax and `# EOF` are always checked. Prometheus itself does not check them.
+    /// Turns enforcement of the specification's family rules (types, grouping, histogram
+    /// consistency, value ranges) on or off; line syntax and `# EOF` are always checked. Families
+    /// and types are tracked either way. Prometheus does not enforce these rules when scraping, so
+    /// the scrape path turns them off to accept what Prometheus accepts.
     pub fn validate_families(mut self, on: bool) -> Self {
-        self.rules = on.then(Rules::default);
+        self.enforce_rules = on;
         self
+    }
+
+    fn rule_result<T>(&self, r: Result<T, String>) -> Result<Option<T>, ParseError> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(m) if self.enforce_rules => Err(ParseError::new(self.line, m)),
+            Err(_) => Ok(None),
+        }
     }
 
     /// Leaves `_created` samples of counters, histograms and summaries out of the stream, for
@@ -108,7 +120,12 @@ impl<'a> OpenMetricsParser<'a> {
             .into_iter()
             .find(|k| line.get(2..6) == Some(k) && line.starts_with("# ") && line.get(6..7) == Some(" "));
         let Some(kind) = kind else {
-            return Err(error(self.line, "expected a valid start token", token(line), line));
+            return Err(error(
+                self.line,
+                "expected a valid start token",
+                token(line),
+                line,
+            ));
         };
         let rest = &line[7..];
         let n = metric_name_len(rest.as_bytes());
@@ -133,22 +150,16 @@ impl<'a> OpenMetricsParser<'a> {
                 Meta::Help,
             ),
             "TYPE" => {
-                let t = MetricType::from_openmetrics(text)
-                    .ok_or_else(|| ParseError::new(self.line, format!("invalid metric type {}", quote(text))))?;
-                (
-                    Entry::Type {
-                        name,
-                        metric_type: t,
-                    },
-                    Meta::Type(t),
-                )
+                let t = MetricType::from_openmetrics(text).ok_or_else(|| {
+                    ParseError::new(self.line, format!("invalid metric type {}", quote(text)))
+                })?;
+                (Entry::Type { name, metric_type: t }, Meta::Type(t))
             }
             _ => {
-                if !text.is_empty()
-                    && !(name.len() > text.len() + 1
-                        && name.ends_with(text)
-                        && name.as_bytes()[name.len() - text.len() - 1] == b'_')
-                {
+                let unit_is_suffix = name.len() > text.len() + 1
+                    && name.ends_with(text)
+                    && name.as_bytes()[name.len() - text.len() - 1] == b'_';
+                if !text.is_empty() && !unit_is_suffix {
                     return Err(ParseError::new(
                         self.line,
                         format!("unit {} not a suffix of metric {}", quote(text), quote(name)),
@@ -157,9 +168,8 @@ impl<'a> OpenMetricsParser<'a> {
                 (Entry::Unit { name, unit: text }, Meta::Unit(text))
             }
         };
-        if let Some(r) = self.rules.as_mut() {
-            r.metadata(name, meta).map_err(|m| ParseError::new(self.line, m))?;
-        }
+        let r = self.rules.metadata(name, meta);
+        self.rule_result(r)?;
         Ok(entry)
     }
 
@@ -197,7 +207,12 @@ impl<'a> OpenMetricsParser<'a> {
                 let inner = &s[..s.len() - rest.len()];
                 return Ok(Labels { inner, after });
             } else {
-                return Err(error(self.line, "expected comma or brace close", token(rest), line));
+                return Err(error(
+                    self.line,
+                    "expected comma or brace close",
+                    token(rest),
+                    line,
+                ));
             }
         }
     }
@@ -226,7 +241,12 @@ impl<'a> OpenMetricsParser<'a> {
     fn parse_sample(&mut self, line: &'a str) -> Result<Sample<'a>, ParseError> {
         let n = metric_name_len(line.as_bytes());
         if n == 0 {
-            return Err(error(self.line, "expected a valid start token", token(line), line));
+            return Err(error(
+                self.line,
+                "expected a valid start token",
+                token(line),
+                line,
+            ));
         }
         let name = &line[..n];
         let mut rest = &line[n..];
@@ -244,7 +264,12 @@ impl<'a> OpenMetricsParser<'a> {
         };
         let (vtext, mut rest) = split_token(after_space);
         if vtext.is_empty() {
-            return Err(error(self.line, "expected value after metric", token(after_space), line));
+            return Err(error(
+                self.line,
+                "expected value after metric",
+                token(after_space),
+                line,
+            ));
         }
         let value = self.number(vtext, line)?;
 
@@ -256,32 +281,46 @@ impl<'a> OpenMetricsParser<'a> {
             } else {
                 let (ttext, after) = split_token(tail);
                 if ttext.is_empty() || ttext.starts_with('#') {
-                    return Err(error(self.line, "expected timestamp or comment", token(tail), line));
+                    return Err(error(
+                        self.line,
+                        "expected timestamp or comment",
+                        token(tail),
+                        line,
+                    ));
                 }
                 ts = Some(self.timestamp(ttext, line)?);
                 rest = after;
                 if let Some(ex) = rest.strip_prefix(" # {") {
                     exemplar = Some(self.parse_exemplar(line, ex)?);
                 } else if !rest.is_empty() {
-                    return Err(error(self.line, "expected next entry after timestamp", token(rest), line));
+                    return Err(error(
+                        self.line,
+                        "expected next entry after timestamp",
+                        token(rest),
+                        line,
+                    ));
                 }
             }
         } else if !rest.is_empty() {
-            return Err(error(self.line, "expected timestamp or comment", token(rest), line));
+            return Err(error(
+                self.line,
+                "expected timestamp or comment",
+                token(rest),
+                line,
+            ));
         }
 
         sort_and_check_duplicates(&mut scratch).map_err(|m| ParseError::new(self.line, m))?;
-        let (family, metric_type) = match self.rules.as_mut() {
-            Some(r) => r
-                .sample(SampleFacts {
-                    name,
-                    labels: &mut scratch,
-                    value,
-                    ts,
-                    has_exemplar: exemplar.is_some(),
-                })
-                .map_err(|m| ParseError::new(self.line, m))?,
-            None => (name, MetricType::Unknown),
+        let r = self.rules.sample(SampleFacts {
+            name,
+            labels: &mut scratch,
+            value,
+            ts,
+            has_exemplar: exemplar.is_some(),
+        });
+        let (family, metric_type) = match self.rule_result(r)? {
+            Some(ft) => ft,
+            None => self.rules.current().unwrap_or((name, MetricType::Unknown)),
         };
         self.scratch = scratch;
         Ok(Sample {
@@ -306,26 +345,46 @@ impl<'a> OpenMetricsParser<'a> {
         if len > MAX_EXEMPLAR_LABELS_LEN {
             return Err(ParseError::new(
                 self.line,
-                format!("exemplar labels have {len} UTF-8 characters, exceeding the limit of {MAX_EXEMPLAR_LABELS_LEN}"),
+                format!(
+                    "exemplar labels have {len} UTF-8 characters, exceeding the limit of {MAX_EXEMPLAR_LABELS_LEN}"
+                ),
             ));
         }
         let Some(after_space) = l.after.strip_prefix(' ') else {
-            return Err(error(self.line, "expected value after exemplar labels", token(l.after), line));
+            return Err(error(
+                self.line,
+                "expected value after exemplar labels",
+                token(l.after),
+                line,
+            ));
         };
         let (vtext, rest) = split_token(after_space);
         if vtext.is_empty() {
-            return Err(error(self.line, "expected value after exemplar labels", token(after_space), line));
+            return Err(error(
+                self.line,
+                "expected value after exemplar labels",
+                token(after_space),
+                line,
+            ));
         }
         let value = self.number(vtext, line)?;
         let mut timestamp = None;
         if let Some(tail) = rest.strip_prefix(' ') {
             let (ttext, after) = split_token(tail);
             if ttext.is_empty() {
-                return Err(error(self.line, "expected timestamp or comment", token(tail), line));
+                return Err(error(
+                    self.line,
+                    "expected timestamp or comment",
+                    token(tail),
+                    line,
+                ));
             }
             let ts = self.number(ttext, line)?;
             if !ts.is_finite() {
-                return Err(ParseError::new(self.line, format!("invalid exemplar timestamp {ts}")));
+                return Err(ParseError::new(
+                    self.line,
+                    format!("invalid exemplar timestamp {ts}"),
+                ));
             }
             timestamp = Some(seconds_to_ms(ts));
             if !after.is_empty() {
@@ -337,7 +396,12 @@ impl<'a> OpenMetricsParser<'a> {
                 ));
             }
         } else if !rest.is_empty() {
-            return Err(error(self.line, "expected timestamp or comment", token(rest), line));
+            return Err(error(
+                self.line,
+                "expected timestamp or comment",
+                token(rest),
+                line,
+            ));
         }
         Ok(Exemplar {
             labels_raw: l.inner,
@@ -355,9 +419,8 @@ impl<'a> OpenMetricsParser<'a> {
                 if self.pos < self.src.len() {
                     return Err(ParseError::new(self.line, "unexpected data after # EOF"));
                 }
-                if let Some(r) = self.rules.as_mut() {
-                    r.finish().map_err(|m| ParseError::new(self.line, m))?;
-                }
+                let r = self.rules.finish();
+                self.rule_result(r)?;
                 return Ok(None);
             }
             if let Some(e) = self.parse_line(line)? {

@@ -1,9 +1,7 @@
 //! The Prometheus text exposition format 0.0.4, with Prometheus's leniencies: blank lines, free
 //! comments, spaces and tabs between tokens, optional commas and a trailing comma in label lists.
 
-use super::lexer::{
-    label_name_len, metric_name_len, parse_number, quote, quoted_len, unescape_help_text,
-};
+use super::lexer::{label_name_len, metric_name_len, parse_number, quote, quoted_len, unescape_help_text};
 use super::{Entry, MetricType, ParseError, Sample};
 
 /// Streams the entries of a text-format body.
@@ -21,7 +19,10 @@ fn skip_ws(s: &str) -> &str {
 }
 
 fn error(line: usize, exp: &str, got: &str, whole: &str) -> ParseError {
-    ParseError::new(line, format!("{exp}, got {} while parsing: {}", quote(got), quote(whole)))
+    ParseError::new(
+        line,
+        format!("{exp}, got {} while parsing: {}", quote(got), quote(whole)),
+    )
 }
 
 /// The token at the start of `s` for an error message: up to the next space or brace.
@@ -70,8 +71,7 @@ impl<'a> TextParser<'a> {
     fn parse_comment(&mut self, line: &'a str, after_hash: &'a str) -> Result<Option<Entry<'a>>, ParseError> {
         let rest = skip_ws(after_hash);
         let has_ws = rest.len() < after_hash.len();
-        let is_meta =
-            |kw: &str| has_ws && rest.strip_prefix(kw).is_some_and(|r| r.starts_with([' ', '\t']));
+        let is_meta = |kw: &str| has_ws && rest.strip_prefix(kw).is_some_and(|r| r.starts_with([' ', '\t']));
         let kind = if is_meta("HELP") {
             "HELP"
         } else if is_meta("TYPE") {
@@ -93,7 +93,10 @@ impl<'a> TextParser<'a> {
         let after = &rest[n..];
         if !after.starts_with([' ', '\t']) {
             let got = if after.is_empty() { "INVALID" } else { token(after) };
-            return Err(ParseError::new(self.line, format!("expected text in {kind}, got {got}")));
+            return Err(ParseError::new(
+                self.line,
+                format!("expected text in {kind}, got {got}"),
+            ));
         }
         let text = &after[1..];
         if kind == "TYPE" {
@@ -101,10 +104,7 @@ impl<'a> TextParser<'a> {
                 .ok_or_else(|| ParseError::new(self.line, format!("invalid metric type {}", quote(text))))?;
             self.family = name;
             self.family_type = t;
-            return Ok(Some(Entry::Type {
-                name,
-                metric_type: t,
-            }));
+            return Ok(Some(Entry::Type { name, metric_type: t }));
         }
         Ok(Some(Entry::Help {
             name,
@@ -115,7 +115,12 @@ impl<'a> TextParser<'a> {
     fn parse_sample(&self, line: &'a str, body: &'a str) -> Result<Sample<'a>, ParseError> {
         let n = metric_name_len(body.as_bytes());
         if n == 0 {
-            return Err(error(self.line, "expected a valid start token", token(body), line));
+            return Err(error(
+                self.line,
+                "expected a valid start token",
+                token(body),
+                line,
+            ));
         }
         let name = &body[..n];
         let mut rest = skip_ws(&body[n..]);
@@ -149,7 +154,12 @@ impl<'a> TextParser<'a> {
         if !rest.is_empty() {
             let tlen = rest.bytes().take_while(u8::is_ascii_digit).count();
             if tlen == 0 {
-                return Err(error(self.line, "expected timestamp or new record", token(rest), line));
+                return Err(error(
+                    self.line,
+                    "expected timestamp or new record",
+                    token(rest),
+                    line,
+                ));
             }
             let ttext = &rest[..tlen];
             timestamp = Some(ttext.parse::<i64>().map_err(|_| {
@@ -164,7 +174,12 @@ impl<'a> TextParser<'a> {
             })?);
             let tail = skip_ws(&rest[tlen..]);
             if !tail.is_empty() {
-                return Err(error(self.line, "expected next entry after timestamp", token(tail), line));
+                return Err(error(
+                    self.line,
+                    "expected next entry after timestamp",
+                    token(tail),
+                    line,
+                ));
             }
         }
         let (family, metric_type) = if part_of_family(name, self.family, self.family_type) {
@@ -310,7 +325,11 @@ mod tests {
     fn errors_carry_line_and_prometheus_wording() {
         let err = all("ok 1\nbad{1=\"x\"} 1\n").unwrap_err();
         assert_eq!(err.line, 2);
-        assert!(err.message.starts_with("expected label name, got \"1\""), "{}", err.message);
+        assert!(
+            err.message.starts_with("expected label name, got \"1\""),
+            "{}",
+            err.message
+        );
         let err = all("a{b=\"c\" 1\n").unwrap_err();
         assert!(err.message.starts_with("expected label name"), "{}", err.message);
         let err = all("a{b=c} 1\n").unwrap_err();
@@ -318,19 +337,39 @@ mod tests {
         let err = all("a{b\"c\"} 1\n").unwrap_err();
         assert!(err.message.starts_with("expected equal"), "{}", err.message);
         let err = all("a\n").unwrap_err();
-        assert!(err.message.starts_with("expected value after metric"), "{}", err.message);
+        assert!(
+            err.message.starts_with("expected value after metric"),
+            "{}",
+            err.message
+        );
         let err = all("a 1 2 3\n").unwrap_err();
-        assert!(err.message.starts_with("expected next entry after timestamp"), "{}", err.message);
+        assert!(
+            err.message.starts_with("expected next entry after timestamp"),
+            "{}",
+            err.message
+        );
         let err = all("a 1 -2\n").unwrap_err();
-        assert!(err.message.starts_with("expected timestamp or new record"), "{}", err.message);
+        assert!(
+            err.message.starts_with("expected timestamp or new record"),
+            "{}",
+            err.message
+        );
         let err = all("a 0x1p3\n").unwrap_err();
         assert!(err.message.contains("invalid syntax"), "{}", err.message);
         let err = all("# TYPE a gaugy\n").unwrap_err();
         assert_eq!(err.message, "invalid metric type \"gaugy\"");
         let err = all("# HELP a\n").unwrap_err();
-        assert!(err.message.starts_with("expected text in HELP"), "{}", err.message);
+        assert!(
+            err.message.starts_with("expected text in HELP"),
+            "{}",
+            err.message
+        );
         let err = all("# HELP 1a x\n").unwrap_err();
-        assert!(err.message.starts_with("expected metric name after HELP"), "{}", err.message);
+        assert!(
+            err.message.starts_with("expected metric name after HELP"),
+            "{}",
+            err.message
+        );
         assert!(all("{a=\"b\"} 1\n").is_err());
     }
 

@@ -162,7 +162,9 @@ impl RelabelConfig {
                 | Action::DropEqual
         );
         if needs_target && self.target_label.is_empty() {
-            return err(format!("relabel configuration for {a} action requires 'target_label' value"));
+            return err(format!(
+                "relabel configuration for {a} action requires 'target_label' value"
+            ));
         }
         let invalid_target = || format!("{:?} is invalid 'target_label' for {a} action", self.target_label);
         if a == Action::Replace {
@@ -186,7 +188,10 @@ impl RelabelConfig {
             return err(format!("'replacement' can not be set for {a} action"));
         }
         if a == Action::LabelMap && !is_relabel_template(&self.replacement) {
-            return err(format!("{:?} is invalid 'replacement' for {a} action", self.replacement));
+            return err(format!(
+                "{:?} is invalid 'replacement' for {a} action",
+                self.replacement
+            ));
         }
         if a == Action::HashMod && !is_valid_label_name(&self.target_label) {
             return err(invalid_target());
@@ -256,9 +261,7 @@ pub fn is_relabel_template(s: &str) -> bool {
                     return false;
                 }
             }
-        } else if first && !(b[i].is_ascii_alphabetic() || b[i] == b'_') {
-            return false;
-        } else if !word(b[i]) {
+        } else if !word(b[i]) || (first && b[i].is_ascii_digit()) {
             return false;
         } else {
             i += 1;

@@ -48,9 +48,17 @@ fn replace_with_capture_groups_and_templates() {
 
 #[test]
 fn regex_is_fully_anchored() {
-    let out = run(&[("a", "foo")], "- source_labels: [a]\n  regex: 'o'\n  target_label: b").unwrap();
+    let out = run(
+        &[("a", "foo")],
+        "- source_labels: [a]\n  regex: 'o'\n  target_label: b",
+    )
+    .unwrap();
     assert_eq!(out.get("b"), None);
-    let out = run(&[("a", "foo")], "- source_labels: [a]\n  regex: 'f.o'\n  target_label: b").unwrap();
+    let out = run(
+        &[("a", "foo")],
+        "- source_labels: [a]\n  regex: '(f.o)'\n  target_label: b",
+    )
+    .unwrap();
     assert_eq!(out.get("b"), Some("foo"));
 }
 
@@ -65,7 +73,11 @@ fn replace_with_empty_result_deletes_and_fast_path_sets_literal() {
     let out = run(&[("a", "foo")], "- target_label: job\n  replacement: static").unwrap();
     assert_eq!(out.get("job"), Some("static"));
     // `$1` of an empty source removes the target.
-    let out = run(&[("a", "foo"), ("b", "x")], "- source_labels: [missing]\n  target_label: b").unwrap();
+    let out = run(
+        &[("a", "foo"), ("b", "x")],
+        "- source_labels: [missing]\n  target_label: b",
+    )
+    .unwrap();
     assert_eq!(out.get("b"), None);
 }
 
@@ -90,7 +102,13 @@ fn keep_and_drop() {
     // Missing labels are empty strings.
     assert!(run(&[], "- source_labels: [a]\n  regex: ''\n  action: drop").is_none());
     // Action names are case-insensitive.
-    assert!(run(&[("a", "foo")], "- source_labels: [a]\n  regex: 'x'\n  action: KEEP").is_none());
+    assert!(
+        run(
+            &[("a", "foo")],
+            "- source_labels: [a]\n  regex: 'x'\n  action: KEEP"
+        )
+        .is_none()
+    );
 }
 
 #[test]
@@ -130,9 +148,17 @@ fn labelmap_labeldrop_labelkeep() {
     )
     .unwrap();
     assert_eq!(out.get("x_b"), Some("bar"));
-    let out = run(&[("a", "1"), ("b", "2"), ("bb", "3")], "- regex: 'b.*'\n  action: labeldrop").unwrap();
+    let out = run(
+        &[("a", "1"), ("b", "2"), ("bb", "3")],
+        "- regex: 'b.*'\n  action: labeldrop",
+    )
+    .unwrap();
     assert_eq!(out, labels(&[("a", "1")]));
-    let out = run(&[("a", "1"), ("b", "2"), ("bb", "3")], "- regex: 'b.*'\n  action: labelkeep").unwrap();
+    let out = run(
+        &[("a", "1"), ("b", "2"), ("bb", "3")],
+        "- regex: 'b.*'\n  action: labelkeep",
+    )
+    .unwrap();
     assert_eq!(out, labels(&[("b", "2"), ("bb", "3")]));
 }
 
@@ -159,11 +185,26 @@ fn steps_run_in_order_and_stop_at_drop() {
 #[test]
 fn validation_errors_are_worded_like_prometheus() {
     let cases = [
-        ("- action: hashmod\n  target_label: x", "relabel configuration for hashmod requires non-zero modulus"),
-        ("- action: replace", "relabel configuration for replace action requires 'target_label' value"),
-        ("- action: uppercase", "relabel configuration for uppercase action requires 'target_label' value"),
-        ("- target_label: '1x'", "\"1x\" is invalid 'target_label' for replace action"),
-        ("- target_label: '$1-x'", "\"$1-x\" is invalid 'target_label' for replace action"),
+        (
+            "- action: hashmod\n  target_label: x",
+            "relabel configuration for hashmod requires non-zero modulus",
+        ),
+        (
+            "- action: replace",
+            "relabel configuration for replace action requires 'target_label' value",
+        ),
+        (
+            "- action: uppercase",
+            "relabel configuration for uppercase action requires 'target_label' value",
+        ),
+        (
+            "- target_label: '1x'",
+            "\"1x\" is invalid 'target_label' for replace action",
+        ),
+        (
+            "- target_label: '$1-x'",
+            "\"$1-x\" is invalid 'target_label' for replace action",
+        ),
         (
             "- action: lowercase\n  target_label: x\n  replacement: y",
             "'replacement' can not be set for lowercase action",

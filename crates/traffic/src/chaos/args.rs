@@ -120,12 +120,24 @@ mod tests {
 
     #[test]
     fn parses_scenarios_status_and_reset() {
-        let a = parse(&["network-latency", "--service", "api", "--service", "worker", "--for", "2m"]).unwrap();
+        let a = parse(&[
+            "network-latency",
+            "--service",
+            "api",
+            "--service",
+            "worker",
+            "--for",
+            "2m",
+        ])
+        .unwrap();
         assert_eq!(a.action, ChaosAction::Apply(Scenario::NetworkLatency));
         assert_eq!(a.services, ["api", "worker"]);
         assert_eq!(a.for_, Some(Duration::from_secs(120)));
         assert_eq!(parse(&["status"]).unwrap().action, ChaosAction::Status);
-        assert_eq!(parse(&["reset", "--output", "json"]).unwrap().output, Output::Json);
+        assert_eq!(
+            parse(&["reset", "--output", "json"]).unwrap().output,
+            Output::Json
+        );
         for s in Scenario::ALL {
             assert_eq!(parse(&[s.name()]).unwrap().action, ChaosAction::Apply(s));
         }

@@ -58,12 +58,17 @@ impl ChaosClient {
             url: base.to_string(),
             reason,
         };
-        let resp = req.send().await.map_err(|e| fail(format!("{method} {path} failed: {}", chain(&e))))?;
-        let status = resp.status();
-        let text = resp
-            .text()
+        let resp = req
+            .send()
             .await
-            .map_err(|e| fail(format!("{method} {path}: reading the answer failed: {}", chain(&e))))?;
+            .map_err(|e| fail(format!("{method} {path} failed: {}", chain(&e))))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| {
+            fail(format!(
+                "{method} {path}: reading the answer failed: {}",
+                chain(&e)
+            ))
+        })?;
         let json: Option<Value> = serde_json::from_str(&text).ok();
         if !status.is_success() {
             let detail = json

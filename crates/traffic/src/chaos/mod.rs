@@ -34,7 +34,9 @@ impl ServiceUrls {
             ports
                 .into_iter()
                 .filter_map(|(name, port)| {
-                    Url::parse(&format!("http://127.0.0.1:{port}")).ok().map(|u| (name.to_string(), u))
+                    Url::parse(&format!("http://127.0.0.1:{port}"))
+                        .ok()
+                        .map(|u| (name.to_string(), u))
                 })
                 .collect(),
         )
@@ -73,7 +75,11 @@ pub enum ChaosError {
     #[error("{scenario} cannot take --for: it cannot revert by itself (use `obslab chaos reset` or restart)")]
     NoDuration { scenario: Scenario },
     #[error("service {service} ({url}): {reason}")]
-    Service { service: String, url: String, reason: String },
+    Service {
+        service: String,
+        url: String,
+        reason: String,
+    },
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Several(Vec<ChaosError>),
     #[error("cannot build the HTTP client: {0}")]
@@ -141,7 +147,11 @@ pub async fn apply(
         return Err(ChaosError::NoDuration { scenario }.into());
     }
     let names: Vec<String> = if services.is_empty() {
-        scenario.default_services().iter().map(|s| s.to_string()).collect()
+        scenario
+            .default_services()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     } else {
         services.to_vec()
     };
@@ -176,10 +186,8 @@ pub async fn apply(
             if applied.is_empty() {
                 Err(err.into())
             } else {
-                Err(anyhow::Error::new(err).context(format!(
-                    "{scenario} was applied only to {}",
-                    applied.join(", ")
-                )))
+                Err(anyhow::Error::new(err)
+                    .context(format!("{scenario} was applied only to {}", applied.join(", "))))
             }
         }
     }

@@ -98,14 +98,23 @@ mod tests {
 
     #[test]
     fn requests_follow_the_contract() {
-        assert_eq!(Scenario::SlowDatabase.request(None), ("/chaos/db-slow", json!({"delay_ms": 500})));
+        assert_eq!(
+            Scenario::SlowDatabase.request(None),
+            ("/chaos/db-slow", json!({"delay_ms": 500}))
+        );
         assert_eq!(Scenario::ServiceCrash.request(None), ("/chaos/crash", json!({})));
-        assert_eq!(Scenario::MemoryLeak.request(None), ("/chaos/leak", json!({"mb_per_min": 50})));
+        assert_eq!(
+            Scenario::MemoryLeak.request(None),
+            ("/chaos/leak", json!({"mb_per_min": 50}))
+        );
         assert_eq!(
             Scenario::NetworkLatency.request(None),
             ("/chaos/slow", json!({"delay_ms": 400, "probability": 1.0}))
         );
-        assert_eq!(Scenario::ErrorBurst.request(None), ("/chaos/error", json!({"rate": 0.5, "status": 500})));
+        assert_eq!(
+            Scenario::ErrorBurst.request(None),
+            ("/chaos/error", json!({"rate": 0.5, "status": 500}))
+        );
         assert_eq!(
             Scenario::PaymentOutage.request(None),
             ("/chaos/error", json!({"rate": 1.0, "status": 503}))
@@ -118,7 +127,10 @@ mod tests {
 
     #[test]
     fn default_services() {
-        assert_eq!(Scenario::NetworkLatency.default_services(), ["payment", "inventory"]);
+        assert_eq!(
+            Scenario::NetworkLatency.default_services(),
+            ["payment", "inventory"]
+        );
         assert_eq!(Scenario::SlowDatabase.default_services(), ["api"]);
         assert_eq!(Scenario::ServiceCrash.default_services(), ["payment"]);
     }

@@ -13,7 +13,11 @@ pub fn render_status_table(rows: &[ServiceChaos]) -> String {
         let faults = match (&row.state, &row.error) {
             (Some(state), _) => {
                 let f = describe_faults(state);
-                if f.is_empty() { "none".to_string() } else { f.join("\n") }
+                if f.is_empty() {
+                    "none".to_string()
+                } else {
+                    f.join("\n")
+                }
             }
             (None, Some(err)) => err.clone(),
             (None, None) => String::new(),
@@ -36,7 +40,9 @@ pub fn describe_faults(state: &Value) -> Vec<String> {
         out.push(with_expiry(s, v));
     }
     if let Some(v) = active("error") {
-        let rate = num(v, "rate").map(|r| format!("{}%", fmt(Some(r * 100.0)))).unwrap_or("?".into());
+        let rate = num(v, "rate")
+            .map(|r| format!("{}%", fmt(Some(r * 100.0))))
+            .unwrap_or("?".into());
         let s = format!("errors {rate} → {}", fmt(num(v, "status")));
         out.push(with_expiry(s, v));
     }
@@ -114,7 +120,14 @@ mod tests {
             },
         ];
         let t = render_status_table(&rows);
-        for needle in ["api", "db-slow 500 ms", "payment", "down", "connection refused", "8082"] {
+        for needle in [
+            "api",
+            "db-slow 500 ms",
+            "payment",
+            "down",
+            "connection refused",
+            "8082",
+        ] {
             assert!(t.contains(needle), "missing {needle}:\n{t}");
         }
     }

@@ -104,7 +104,11 @@ impl Drop for TestServer {
 async fn handle(req: Request<Body>, reqs: Arc<Mutex<Vec<Recorded>>>, respond: Arc<Responder>) -> Response {
     let (user_agent, content_type) = {
         let header = |name: &str| {
-            req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
         };
         (header("user-agent"), header("content-type"))
     };

@@ -139,7 +139,10 @@ impl Block {
         for id in ids {
             let (_, metas) = self.index.series(id)?;
             if metas.iter().any(|m| m.maxt >= mint && m.mint <= maxt) {
-                add_interval(ts.entry(u64::from(id)).or_default(), Interval::new(mint, maxt));
+                // Clamped to the series' data in this block, as Prometheus does.
+                let lo = mint.max(metas[0].mint);
+                let hi = maxt.min(metas[metas.len() - 1].maxt);
+                add_interval(ts.entry(u64::from(id)).or_default(), Interval::new(lo, hi));
                 n += 1;
             }
         }

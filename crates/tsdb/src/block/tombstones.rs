@@ -1,5 +1,5 @@
-//! The `tombstones` file of a block: magic 0x0130BA30, version byte 1, then entries
-//! `series ref uvarint | #intervals uvarint | (mint varint, maxt varint)...` and a CRC32C of the
+//! The `tombstones` file of a block: magic 0x0130BA30, version byte 1, then one entry per
+//! deleted interval, `series ref uvarint | mint varint | maxt varint`, and a CRC32C of the
 //! entries alone (the version byte is outside the checksum, as in Prometheus).
 
 use crate::encoding::{Decbuf, Encbuf, crc32};
@@ -19,9 +19,8 @@ pub fn encode(t: &Tombstones) -> Vec<u8> {
     let mut body = Encbuf::new();
     body.put_byte(TOMBSTONES_V1);
     for (r, ivs) in t {
-        body.put_uvarint(*r);
-        body.put_uvarint(ivs.len() as u64);
         for iv in ivs {
+            body.put_uvarint(*r);
             body.put_varint(iv.mint);
             body.put_varint(iv.maxt);
         }
@@ -52,13 +51,9 @@ pub fn decode(b: &[u8], path: &str) -> Result<Tombstones> {
     let mut out = Tombstones::new();
     while !d.is_empty() {
         let r = d.uvarint().map_err(|e| bad(&e.to_string()))?;
-        let n = d.uvarint().map_err(|e| bad(&e.to_string()))?;
-        let list = out.entry(r).or_default();
-        for _ in 0..n {
-            let mint = d.varint().map_err(|e| bad(&e.to_string()))?;
-            let maxt = d.varint().map_err(|e| bad(&e.to_string()))?;
-            add_interval(list, Interval::new(mint, maxt));
-        }
+        let mint = d.varint().map_err(|e| bad(&e.to_string()))?;
+        let maxt = d.varint().map_err(|e| bad(&e.to_string()))?;
+        add_interval(out.entry(r).or_default(), Interval::new(mint, maxt));
     }
     Ok(out)
 }
@@ -87,7 +82,10 @@ mod tests {
         assert_eq!(e.len(), 9);
         let mut t = Tombstones::new();
         t.insert(3, vec![Interval::new(-5, 10), Interval::new(20, 30)]);
-        let got = decode(&encode(&t), "x").unwrap();
+        let enc = encode(&t);
+        // Two (ref, mint, maxt) entries: 3, zigzag(-5)=9, zigzag(10)=20, then 3, 40, 60.
+        assert_eq!(&enc[5..enc.len() - 4], &[3, 9, 20, 3, 40, 60]);
+        let got = decode(&enc, "x").unwrap();
         assert_eq!(got, t);
         let mut bad = encode(&t);
         bad[6] ^= 1;

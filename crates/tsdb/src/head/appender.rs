@@ -7,7 +7,7 @@ use crate::wal::Wal;
 use obslab_model::Labels;
 use parking_lot::RwLockReadGuard;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Collects samples; nothing is visible to queries or durable until [`Appender::commit`].
 /// Samples are checked on append with Prometheus's errors (out of order, duplicate
@@ -19,10 +19,11 @@ pub struct Appender<'a> {
     samples: Vec<(u32, SeriesRef, i64, f64)>,
     pending: HashMap<u32, (i64, f64)>,
     min_time: i64,
+    closed: &'a AtomicBool,
 }
 
 impl<'a> Appender<'a> {
-    pub(crate) fn new(head: &'a Head, wal: Option<&'a Wal>) -> Self {
+    pub(crate) fn new(head: &'a Head, wal: Option<&'a Wal>, closed: &'a AtomicBool) -> Self {
         Self {
             head,
             wal,
@@ -30,6 +31,7 @@ impl<'a> Appender<'a> {
             samples: Vec::new(),
             pending: HashMap::new(),
             min_time: head.appendable_min_time(),
+            closed,
         }
     }
 
@@ -107,6 +109,9 @@ impl<'a> Appender<'a> {
     pub fn commit(self) -> Result<()> {
         if self.samples.is_empty() {
             return Ok(());
+        }
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
         }
         let mut new_series = Vec::new();
         let mut seen = std::collections::HashSet::new();

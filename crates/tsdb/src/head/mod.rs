@@ -4,10 +4,12 @@
 mod appender;
 mod postings;
 mod series;
+mod status;
 mod symbols;
 
 pub use appender::Appender;
 pub use series::{AppendOutcome, MemSeries, range_end};
+pub use status::{HeadStatus, StatEntry};
 
 use crate::error::{Error, Result};
 use crate::postings::{LabelIndex, select_postings};
@@ -278,16 +280,25 @@ impl Head {
     }
 
     /// Tombstones for matching series over `[mint, maxt]`, to be logged and then applied.
+    /// Each interval is clamped to the series' current data, as Prometheus does, so samples
+    /// appended later are not deleted.
     pub fn plan_delete(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<Vec<RefTombstone>> {
         let ids = select_postings(self, matchers)?;
-        Ok(ids
-            .iter()
-            .map(|id| RefTombstone {
-                r#ref: u64::from(id),
-                mint,
-                maxt,
-            })
-            .collect())
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(s) = self.get(id) else { continue };
+            let g = s.lock();
+            let Some(smin) = g.min_time() else { continue };
+            let (lo, hi) = (mint.max(smin), maxt.min(g.max_time));
+            if lo <= hi {
+                out.push(RefTombstone {
+                    r#ref: u64::from(id),
+                    mint: lo,
+                    maxt: hi,
+                });
+            }
+        }
+        Ok(out)
     }
 
     pub fn apply_tombstone(&self, t: &RefTombstone) {

@@ -42,7 +42,7 @@ pub fn write_checkpoint(wal_dir: &Path, index: u32, records: &[Vec<u8>]) -> Resu
         std::fs::remove_dir_all(&tmp).map_err(io(format!("removing {}", tmp.display())))?;
     }
     {
-        let w = super::Wal::open(&tmp, super::DEFAULT_SEGMENT_SIZE)?;
+        let w = super::Wal::open(&tmp, super::DEFAULT_SEGMENT_SIZE)?.with_compression(true);
         for chunk in records.chunks(1000) {
             w.log(chunk)?;
         }

@@ -52,6 +52,27 @@ fn fragments_pages_and_segments_round_trip() {
 }
 
 #[test]
+fn compressed_records_round_trip_and_mix_with_plain_ones() {
+    let d = tempfile::tempdir().unwrap();
+    let w = Wal::open(d.path(), 3 * PAGE_SIZE).unwrap().with_compression(true);
+    let mut want = Vec::new();
+    for i in 0..40 {
+        let r: Vec<u8> = std::iter::repeat_n((i % 7) as u8, [10, 5000, 70_000][i % 3]).collect();
+        w.log(std::slice::from_ref(&r)).unwrap();
+        want.push(r);
+    }
+    drop(w);
+    let b = std::fs::read(d.path().join("00000000")).unwrap();
+    assert_eq!(b[0], REC_FULL | SNAPPY_MASK);
+    let w = Wal::open(d.path(), 3 * PAGE_SIZE).unwrap();
+    w.log(&[b"plain".to_vec()]).unwrap();
+    want.push(b"plain".to_vec());
+    let (got, c) = read_all(d.path());
+    assert!(c.is_none());
+    assert!(got == want);
+}
+
+#[test]
 fn torn_tail_is_detected_and_repaired() {
     let d = tempfile::tempdir().unwrap();
     let w = Wal::open(d.path(), DEFAULT_SEGMENT_SIZE).unwrap();

@@ -1,8 +1,8 @@
 //! Appends records to the active segment and makes them durable with shared fsyncs.
 
 use super::{
-    PAGE_SIZE, REC_FIRST, REC_FULL, REC_LAST, REC_MIDDLE, RECORD_HEADER_SIZE, WalError, io, list_segments,
-    segment_name,
+    PAGE_SIZE, REC_FIRST, REC_FULL, REC_LAST, REC_MIDDLE, RECORD_HEADER_SIZE, SNAPPY_MASK, WalError, io,
+    list_segments, segment_name,
 };
 use crate::encoding::crc32;
 use parking_lot::Mutex;
@@ -32,6 +32,7 @@ pub struct Wal {
     sync_lock: Mutex<()>,
     synced: AtomicU64,
     fsyncs: AtomicU64,
+    compress: bool,
 }
 
 impl Wal {
@@ -49,6 +50,7 @@ impl Wal {
             sync_lock: Mutex::new(()),
             synced: AtomicU64::new(0),
             fsyncs: AtomicU64::new(0),
+            compress: false,
         })
     }
 
@@ -72,6 +74,13 @@ impl Wal {
             done_pages: 0,
             written: 0,
         })
+    }
+
+    /// Snappy-compresses records from now on (Prometheus's `--storage.tsdb.wal-compression`);
+    /// readers handle both forms, even mixed in one segment.
+    pub fn with_compression(mut self, on: bool) -> Self {
+        self.compress = on;
+        self
     }
 
     pub fn dir(&self) -> &Path {
@@ -127,6 +136,18 @@ impl Wal {
     }
 
     fn write_record(&self, a: &mut Active, rec: &[u8]) -> Result<(), WalError> {
+        let compressed;
+        let (rec, flag) = if self.compress {
+            compressed = snap::raw::Encoder::new()
+                .compress_vec(rec)
+                .map_err(|e| WalError::Io {
+                    context: "snappy compression of a WAL record".into(),
+                    source: std::io::Error::other(e),
+                })?;
+            (&compressed[..], SNAPPY_MASK)
+        } else {
+            (rec, 0)
+        };
         let per_page = PAGE_SIZE - RECORD_HEADER_SIZE;
         if rec.len() > per_page * self.pages_per_segment() {
             return Err(WalError::TooLarge(rec.len()));
@@ -149,7 +170,7 @@ impl Wal {
                 (false, false) => REC_MIDDLE,
             };
             let at = a.alloc;
-            a.page[at] = typ;
+            a.page[at] = typ | flag;
             a.page[at + 1..at + 3].copy_from_slice(&(n as u16).to_be_bytes());
             a.page[at + 3..at + 7].copy_from_slice(&crc32(part).to_be_bytes());
             a.page[at + 7..at + 7 + n].copy_from_slice(part);

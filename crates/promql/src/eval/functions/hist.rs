@@ -102,7 +102,7 @@ fn bucket_quantile(q: f64, b: &mut Vec<(f64, f64)>) -> (f64, bool) {
 fn bucket_fraction(lower: f64, upper: f64, b: &mut Vec<(f64, f64)>) -> f64 {
     prepare_buckets(b);
     let n = b.len();
-    if n < 2 || lower.is_nan() || upper.is_nan() || b[n - 1].0 != f64::INFINITY {
+    if n < 1 || lower.is_nan() || upper.is_nan() || b[n - 1].0 != f64::INFINITY {
         return f64::NAN;
     }
     if lower >= upper {
@@ -111,11 +111,17 @@ fn bucket_fraction(lower: f64, upper: f64, b: &mut Vec<(f64, f64)>) -> f64 {
     let (mut rank, mut lr, mut ur) = (0.0, 0.0, 0.0);
     let (mut ls, mut us) = (false, false);
     for i in 0..n {
-        let lb = if i > 0 { b[i - 1].0 } else { f64::NEG_INFINITY };
         let (ub, c) = b[i];
-        let interp = |v: f64| {
-            if lb == f64::NEG_INFINITY {
-                if ub <= 0.0 { rank } else { rank + (c - rank) * (v.max(0.0) - 0.0) / ub }
+        // The first bucket counts from 0 when its bound is positive; buckets reaching an
+        // infinity have no width to interpolate in.
+        let (lb, infinite) = if i == 0 {
+            if ub > 0.0 { (0.0, false) } else { (f64::NEG_INFINITY, true) }
+        } else {
+            (b[i - 1].0, ub == f64::INFINITY)
+        };
+        let interp = |v: f64, is_lower: bool| {
+            if infinite {
+                if is_lower { c } else { rank }
             } else {
                 rank + (c - rank) * (v - lb) / (ub - lb)
             }
@@ -132,11 +138,11 @@ fn bucket_fraction(lower: f64, upper: f64, b: &mut Vec<(f64, f64)>) -> f64 {
             break;
         }
         if !ls && lb < lower && ub > lower {
-            lr = interp(lower);
+            lr = interp(lower, true);
             ls = true;
         }
         if !us && lb < upper && ub > upper {
-            ur = interp(upper);
+            ur = interp(upper, false);
             us = true;
         }
         if ls && us {
@@ -247,10 +253,24 @@ pub(crate) fn histogram_fraction(lower: f64, upper: f64, h: &FloatHistogram) -> 
                 b.upper = 0.0;
             }
         }
+        let mut infinite = false;
         if custom && b.lower == f64::NEG_INFINITY {
-            b.lower = if b.upper <= 0.0 { b.upper } else { 0.0 };
+            if b.upper > 0.0 {
+                b.lower = 0.0;
+            } else {
+                infinite = true;
+            }
         }
-        let lin = |v: f64| rank + b.count * (v - b.lower) / (b.upper - b.lower);
+        if custom && b.upper == f64::INFINITY {
+            infinite = true;
+        }
+        let lin = |v: f64, is_lower: bool| {
+            if infinite {
+                if is_lower { rank + b.count } else { rank }
+            } else {
+                rank + b.count * (v - b.lower) / (b.upper - b.lower)
+            }
+        };
         let exp = |v: f64| {
             let (ll, lu, lv) = (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
             let frac = if v > 0.0 { (lv - ll) / (lu - ll) } else { 1.0 - (lv - lu) / (ll - lu) };
@@ -268,11 +288,11 @@ pub(crate) fn histogram_fraction(lower: f64, upper: f64, h: &FloatHistogram) -> 
             break;
         }
         if !ls && b.lower < lower && b.upper > lower {
-            lr = if custom || zero { lin(lower) } else { exp(lower) };
+            lr = if custom || zero { lin(lower, true) } else { exp(lower) };
             ls = true;
         }
         if !us && b.lower < upper && b.upper > upper {
-            ur = if custom || zero { lin(upper) } else { exp(upper) };
+            ur = if custom || zero { lin(upper, false) } else { exp(upper) };
             us = true;
         }
         if ls && us {
@@ -329,7 +349,7 @@ impl Evaluator<'_> {
             let Some(le) = s.labels.get("le") else {
                 if !is_hist {
                     let name = s.labels.metric_name().unwrap_or("");
-                    let p = position(self.query, "");
+                    let p = self.pos();
                     self.annos.warn(format!(
                         "bucket label \"le\" is missing or has a malformed value of \"\" for metric name \"{name}\" {p}"
                     ));
@@ -340,7 +360,7 @@ impl Evaluator<'_> {
                 Some(x) => x,
                 None => {
                     let name = s.labels.metric_name().unwrap_or("");
-                    let p = position(self.query, "");
+                    let p = self.pos();
                     self.annos.warn(format!(
                         "bucket label \"le\" is missing or has a malformed value of \"{le}\" for metric name \"{name}\" {p}"
                     ));
@@ -349,7 +369,6 @@ impl Evaluator<'_> {
             };
             let mut b = s.labels.to_builder();
             b.del("le");
-            b.del(obslab_model::METRIC_NAME);
             let key = b.build();
             let len = groups.len();
             let g = *idx.entry(key.clone()).or_insert(len);
@@ -379,7 +398,7 @@ impl Evaluator<'_> {
         if quantile_mode {
             for q in &p1 {
                 if !(0.0..=1.0).contains(q) {
-                    let p = position(self.query, "");
+                    let p = self.pos();
                     self.annos.warn(format!(
                         "quantile value should be between 0 and 1, got {} {p}",
                         super::go_float(*q)
@@ -388,6 +407,7 @@ impl Evaluator<'_> {
             }
         }
         let v = self.eval_vector(varg, ts)?;
+        self.arg_pos = Some(position(self.query, &varg.to_string()));
         let (groups, natives) = self.classic_groups(&v);
         let mut out: Vec<StepSeries> = Vec::new();
         for g in &groups {
@@ -409,7 +429,7 @@ impl Evaluator<'_> {
                 let r = if quantile_mode {
                     let (r, forced) = bucket_quantile(p1[i], &mut buckets);
                     if forced {
-                        let p = position(self.query, "");
+                        let p = self.pos();
                         self.annos.info(format!("input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"{name}\" {p}"));
                     }
                     r
@@ -422,7 +442,7 @@ impl Evaluator<'_> {
         }
         for si in natives {
             let src = &v[si];
-            let mut s = StepSeries::new(src.labels.without_metric_name(), n);
+            let mut s = StepSeries::new(src.labels.clone(), n);
             s.drop_name = true;
             for i in 0..n {
                 if let Some(PointValue::Histogram(h)) = &src.vals[i] {
@@ -440,7 +460,7 @@ impl Evaluator<'_> {
                     if g.vals[i].is_some() && s.vals[i].is_some() {
                         g.vals[i] = None;
                         let name = src.labels.metric_name().unwrap_or("");
-                        let p = position(self.query, "");
+                        let p = self.pos();
                         self.annos.warn(format!(
                             "vector contains a mix of classic and native histograms for metric name \"{name}\" {p}"
                         ));

@@ -43,7 +43,8 @@ pub(crate) fn merge_equal_labels(v: Vec<StepSeries>) -> Result<Vec<StepSeries>> 
     let mut out: Vec<StepSeries> = Vec::with_capacity(v.len());
     let mut idx: HashMap<Labels, usize> = HashMap::new();
     for s in v {
-        let key = s.final_labels();
+
+        let key = s.labels.clone();
         match idx.get(&key) {
             Some(&j) => {
                 for (i, x) in s.vals.into_iter().enumerate() {
@@ -181,6 +182,16 @@ impl Evaluator<'_> {
         let mut names = Vec::new();
         for a in &args[1..] {
             names.push(self.string_arg(a, ts)?);
+        }
+        if name == "sort" || name == "sort_desc" {
+            for s in v.iter_mut() {
+                for x in s.vals.iter_mut() {
+                    if matches!(x, Some(PointValue::Histogram(_))) {
+                        *x = None;
+                    }
+                }
+            }
+            v.retain(|s| s.vals.iter().any(Option::is_some));
         }
         if ts.len() != 1 {
             return Ok(EVal::Vector(v));

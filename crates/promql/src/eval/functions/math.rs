@@ -90,16 +90,26 @@ impl Evaluator<'_> {
                         if b[i] < a[i] {
                             None
                         } else {
-                            Some(a[i].max(b[i].min(f)))
+                            Some(go_max(a[i], go_min(b[i], f)))
                         }
                     }
-                    "clamp_min" => Some(a[i].max(f)),
-                    _ => Some(a[i].min(f)),
+                    "clamp_min" => Some(go_max(a[i], f)),
+                    _ => Some(go_min(a[i], f)),
                 };
-                *x = r.map(|f| PointValue::Float(if a[i].is_nan() && name != "round" { f64::NAN } else { f }));
+                *x = r.map(PointValue::Float);
             }
         }
         v.retain(|s| s.vals.iter().any(Option::is_some));
         Ok(EVal::Vector(v))
     }
+}
+
+/// `math.Min` of Go: NaN wins.
+pub(crate) fn go_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) }
+}
+
+/// `math.Max` of Go: NaN wins.
+pub(crate) fn go_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }
 }

@@ -141,6 +141,25 @@ impl Evaluator<'_> {
         match name {
             "time" => Ok(EVal::Scalar(ts.iter().map(|t| *t as f64 / 1000.0).collect())),
             "pi" => Ok(EVal::Scalar(vec![std::f64::consts::PI; n])),
+            "start" => Ok(EVal::Scalar(vec![self.query_start as f64 / 1000.0; n])),
+            "end" => Ok(EVal::Scalar(vec![self.query_end as f64 / 1000.0; n])),
+            "range" => Ok(EVal::Scalar(vec![(self.query_end - self.query_start) as f64 / 1000.0; n])),
+            "step" => Ok(EVal::Scalar(vec![self.query_step as f64 / 1000.0; n])),
+            "min_of" | "max_of" => {
+                let mut acc: Option<Vec<f64>> = None;
+                for a in &args {
+                    let v = self.eval_scalar(a, ts)?;
+                    acc = Some(match acc {
+                        None => v,
+                        Some(cur) => cur
+                            .iter()
+                            .zip(&v)
+                            .map(|(x, y)| if name == "min_of" { math::go_min(*x, *y) } else { math::go_max(*x, *y) })
+                            .collect(),
+                    });
+                }
+                Ok(EVal::Scalar(acc.unwrap_or_else(|| vec![f64::NAN; n])))
+            }
             "vector" => {
                 let v = self.eval_scalar(args[0], ts)?;
                 let mut s = StepSeries::new(Labels::empty(), n);
@@ -151,11 +170,10 @@ impl Evaluator<'_> {
                 let v = self.eval_vector(args[0], ts)?;
                 let mut out = vec![f64::NAN; n];
                 for (i, o) in out.iter_mut().enumerate() {
-                    let present: Vec<&PointValue> = v.iter().filter_map(|s| s.vals[i].as_ref()).collect();
-                    if present.len() == 1
-                        && let PointValue::Float(f) = present[0]
-                    {
-                        *o = *f;
+                    let present: Vec<f64> =
+                        v.iter().filter_map(|s| s.vals[i].as_ref().and_then(PointValue::as_float)).collect();
+                    if present.len() == 1 {
+                        *o = present[0];
                     }
                 }
                 Ok(EVal::Scalar(out))

@@ -138,7 +138,10 @@ fn variance(vals: &[f64]) -> f64 {
 
 impl Evaluator<'_> {
     fn ann_pos(&self, metric: &str) -> String {
-        position(self.query, metric)
+        match &self.arg_pos {
+            Some(p) => p.clone(),
+            None => position(self.query, metric),
+        }
     }
 
     fn mixed_warning(&mut self, metric: &str) {
@@ -160,6 +163,8 @@ impl Evaluator<'_> {
             }
         }
         let arg = self.eval_range_arg(args[marg], ts)?;
+        let text = args[marg].to_string();
+        self.arg_pos = self.query.contains(&text).then(|| position(self.query, &text));
         if name == "absent_over_time" {
             let mut s = StepSeries::new(absent_labels(unparen(args[marg])), n);
             for (i, x) in s.vals.iter_mut().enumerate() {
@@ -203,7 +208,7 @@ impl Evaluator<'_> {
                 let end = arg.eff(t);
                 let w = Win {
                     pts: &se.samples[lo..hi],
-                    step_t: arg.at.unwrap_or(t),
+                    step_t: t,
                     range_start: end.saturating_sub(arg.range),
                     range_end: end,
                     range: arg.range,
@@ -243,6 +248,7 @@ impl Evaluator<'_> {
                     _ => String::new(),
                 };
                 let p = self.ann_pos(if needle.is_empty() { name } else { &needle });
+                let _ = &needle;
                 self.annos.info(format!(
                     "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"{name}\" {p}"
                 ));
@@ -333,7 +339,9 @@ impl Evaluator<'_> {
                 if has_h {
                     let hs = hists(pts);
                     let mut acc = (*hs[0].1).clone();
+                    let mut hsum = (hs[0].1.sum, 0.0);
                     for (_, h) in &hs[1..] {
+                        hsum = kahan_inc(h.sum, hsum.0, hsum.1);
                         match acc.add(h) {
                             Ok(x) => acc = x,
                             Err(_) => {
@@ -343,6 +351,7 @@ impl Evaluator<'_> {
                             }
                         }
                     }
+                    acc.sum = hsum.0 + hsum.1;
                     if name == "avg_over_time" {
                         acc.div(hs.len() as f64);
                     }
@@ -409,6 +418,9 @@ impl Evaluator<'_> {
                     }
                     _ => {
                         let mut v: Vec<f64> = fl.iter().map(|p| p.1).collect();
+                        if v.iter().any(|x| x.is_nan()) {
+                            return Ok(f(f64::NAN));
+                        }
                         let med = quantile(0.5, &mut v);
                         let mut dev: Vec<f64> = v.iter().map(|x| (x - med).abs()).collect();
                         f(quantile(0.5, &mut dev))

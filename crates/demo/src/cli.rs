@@ -119,7 +119,17 @@ mod tests {
         assert_eq!(a.otlp(), Some("http://127.0.0.1:4317"));
         assert_eq!(a.db, PathBuf::from("./obslab-data/demo/shop.db"));
         assert_eq!(a.identity().instance, "api-8081");
-        let a = Cli::parse_from(["x", "gateway", "--port", "1", "--otlp-endpoint", "none", "--instance", "g1"]).run;
+        let a = Cli::parse_from([
+            "x",
+            "gateway",
+            "--port",
+            "1",
+            "--otlp-endpoint",
+            "none",
+            "--instance",
+            "g1",
+        ])
+        .run;
         assert_eq!(a.port(), 1);
         assert_eq!(a.otlp(), None);
         assert_eq!(a.identity().instance, "g1");

@@ -72,7 +72,10 @@ where
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             let status = e.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, format!("request body larger than {BODY_LIMIT_BYTES} bytes"))
+                ApiError::new(
+                    status,
+                    format!("request body larger than {BODY_LIMIT_BYTES} bytes"),
+                )
             } else {
                 ApiError::bad_request(format!("cannot read request body: {e}"))
             }
@@ -96,7 +99,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
     match raw.parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
-        _ => Err(ApiError::bad_request(format!("invalid id {raw:?}: expected a positive integer"))),
+        _ => Err(ApiError::bad_request(format!(
+            "invalid id {raw:?}: expected a positive integer"
+        ))),
     }
 }
 

@@ -48,9 +48,15 @@ impl Shell {
     pub fn router(self, app: Router) -> (Router, Arc<ChaosState>, CancellationToken) {
         let name = self.service.name();
         let registry = Arc::new(self.registry);
-        let app = app.layer(from_fn_with_state(self.chaos.clone(), chaos::middleware::apply_faults));
+        let app = app.layer(from_fn_with_state(
+            self.chaos.clone(),
+            chaos::middleware::apply_faults,
+        ));
         let router = Router::new()
-            .route("/health", get(move || async move { axum::Json(json!({"status": "ok", "service": name})) }))
+            .route(
+                "/health",
+                get(move || async move { axum::Json(json!({"status": "ok", "service": name})) }),
+            )
             .route(
                 "/metrics",
                 get(move || {
@@ -77,7 +83,8 @@ impl Shell {
         let addr = listener.local_addr()?;
         tracing::info!(addr = %addr, "listening");
         let stop = cancel.clone();
-        let server = axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
+        let server =
+            axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
         tokio::select! {
             result = server => result.context("serving HTTP")?,
             _ = async { cancel.cancelled().await; tokio::time::sleep(GRACE).await } => {

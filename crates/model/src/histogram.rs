@@ -71,7 +71,11 @@ pub fn expand_spans(spans: &[Span], buckets: &[f64]) -> Vec<(i32, f64)> {
     let mut idx: i32 = 0;
     let mut b = 0usize;
     for (si, s) in spans.iter().enumerate() {
-        idx = if si == 0 { s.offset } else { idx.saturating_add(s.offset) };
+        idx = if si == 0 {
+            s.offset
+        } else {
+            idx.saturating_add(s.offset)
+        };
         for _ in 0..s.length {
             if let Some(c) = buckets.get(b) {
                 out.push((idx, *c));
@@ -212,7 +216,11 @@ impl FloatHistogram {
         self.count *= f;
         self.sum *= f;
         self.zero_count *= f;
-        for b in self.positive_buckets.iter_mut().chain(self.negative_buckets.iter_mut()) {
+        for b in self
+            .positive_buckets
+            .iter_mut()
+            .chain(self.negative_buckets.iter_mut())
+        {
             *b *= f;
         }
     }
@@ -222,7 +230,11 @@ impl FloatHistogram {
         self.count /= f;
         self.sum /= f;
         self.zero_count /= f;
-        for b in self.positive_buckets.iter_mut().chain(self.negative_buckets.iter_mut()) {
+        for b in self
+            .positive_buckets
+            .iter_mut()
+            .chain(self.negative_buckets.iter_mut())
+        {
             *b /= f;
         }
     }
@@ -310,7 +322,11 @@ impl FloatHistogram {
         let mut h = self.clone();
         let mut m: BTreeMap<i32, f64> = BTreeMap::new();
         for (i, c) in self.positive() {
-            let upper = self.custom_values.get(i.max(0) as usize).copied().unwrap_or(f64::INFINITY);
+            let upper = self
+                .custom_values
+                .get(i.max(0) as usize)
+                .copied()
+                .unwrap_or(f64::INFINITY);
             let ni = bounds.partition_point(|b| *b < upper) as i32;
             *m.entry(ni).or_insert(0.0) += c;
         }
@@ -338,7 +354,10 @@ impl FloatHistogram {
                 .copied()
                 .filter(|b| other.custom_values.contains(b))
                 .collect();
-            return Ok((self.with_custom_bounds(&common), other.with_custom_bounds(&common)));
+            return Ok((
+                self.with_custom_bounds(&common),
+                other.with_custom_bounds(&common),
+            ));
         }
         let schema = self.schema.min(other.schema);
         let mut a = self.reduce_resolution(schema);
@@ -376,7 +395,27 @@ impl FloatHistogram {
 
     /// `self + other`.
     pub fn add(&self, other: &FloatHistogram) -> Result<FloatHistogram, HistogramError> {
-        self.combine(other, 1.0)
+        self.add_with_hint(other).map(|(h, _)| h)
+    }
+
+    /// `self + other` with Prometheus's counter-reset-hint rules; the flag reports a direct
+    /// collision of a reset and a not-reset hint.
+    pub fn add_with_hint(&self, other: &FloatHistogram) -> Result<(FloatHistogram, bool), HistogramError> {
+        let mut h = self.combine(other, 1.0)?;
+        use CounterResetHint::*;
+        let (a, b) = (self.counter_reset_hint, other.counter_reset_hint);
+        let mut collision = false;
+        h.counter_reset_hint = if a == b || a == Gauge {
+            a
+        } else if b == Gauge {
+            Gauge
+        } else if a == Unknown || b == Unknown {
+            Unknown
+        } else {
+            collision = true;
+            Unknown
+        };
+        Ok((h, collision))
     }
 
     /// `self - other`.
@@ -407,7 +446,10 @@ impl FloatHistogram {
         }
         if self.uses_custom_buckets() {
             if self.custom_values != prev.custom_values {
-                return true;
+                let Ok((a, b)) = self.aligned(prev) else {
+                    return true;
+                };
+                return a.detect_reset(&b);
             }
         } else {
             if self.schema > prev.schema {

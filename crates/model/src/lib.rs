@@ -11,8 +11,10 @@ pub mod sample;
 pub mod storage;
 
 pub use duration::{DurationError, format_duration, parse_duration};
+pub use histogram::{CounterResetHint, FloatHistogram, Span};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use sample::Sample;
-pub use histogram::{CounterResetHint, FloatHistogram, Span};
-pub use storage::{Queryable, SampleIterator, SampleValue, SelectHints, Series, SeriesSet, StorageError, StoredSample};
+pub use storage::{
+    Queryable, SampleIterator, SampleValue, SelectHints, Series, SeriesSet, StorageError, StoredSample,
+};

@@ -12,7 +12,11 @@ fn chaos(lab: &Lab, args: &[&str]) -> Value {
     full.extend_from_slice(args);
     full.extend_from_slice(&["--output", "json"]);
     let out = lab.dir.run(&full);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -55,7 +59,10 @@ fn error_burst_shows_in_status_and_reset_clears_it_and_for_reverts() {
     let out = lab.dir.run(&["chaos", "status", "--output", "json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(rows.as_array().unwrap().iter().all(|r| r["status"] == "up"), "{rows}");
+    assert!(
+        rows.as_array().unwrap().iter().all(|r| r["status"] == "up"),
+        "{rows}"
+    );
 
     lab.up.signal(SIGTERM);
     assert!(lab.up.wait_timeout(Duration::from_secs(10)).is_some());

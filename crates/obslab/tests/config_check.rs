@@ -38,17 +38,32 @@ fn the_example_and_an_empty_file_are_valid() {
 #[test]
 fn unknown_keys_are_named_with_their_path() {
     assert_rejected("bogus: 1\n", &["bogus", "unknown field"]);
-    assert_rejected("services:\n  api:\n    prot: 9000\n", &["services.api.prot", "unknown field"]);
+    assert_rejected(
+        "services:\n  api:\n    prot: 9000\n",
+        &["services.api.prot", "unknown field"],
+    );
     assert_rejected("services:\n  shop: {}\n", &["services.shop"]);
-    assert_rejected("supervisor:\n  restart_delay: 1s\n", &["supervisor.restart_delay"]);
-    assert_rejected("services:\n  api:\n    chaos:\n      eror: {rate: 1}\n", &["services.api.chaos.eror"]);
+    assert_rejected(
+        "supervisor:\n  restart_delay: 1s\n",
+        &["supervisor.restart_delay"],
+    );
+    assert_rejected(
+        "services:\n  api:\n    chaos:\n      eror: {rate: 1}\n",
+        &["services.api.chaos.eror"],
+    );
     assert_rejected("traffic:\n  rat: 5\n", &["traffic.rat", "unknown field"]);
 }
 
 #[test]
 fn bad_durations_are_named() {
-    assert_rejected("supervisor:\n  shutdown_timeout: 3x\n", &["supervisor.shutdown_timeout", "3x"]);
-    assert_rejected("supervisor:\n  restart_backoff_max: 30\n", &["supervisor.restart_backoff_max", "unit"]);
+    assert_rejected(
+        "supervisor:\n  shutdown_timeout: 3x\n",
+        &["supervisor.shutdown_timeout", "3x"],
+    );
+    assert_rejected(
+        "supervisor:\n  restart_backoff_max: 30\n",
+        &["supervisor.restart_backoff_max", "unit"],
+    );
     assert_rejected("traffic:\n  duration: soon\n", &["traffic.duration"]);
     assert_rejected(
         "supervisor:\n  restart_backoff_initial: 1m\n  restart_backoff_max: 30s\n",
@@ -58,7 +73,10 @@ fn bad_durations_are_named() {
 
 #[test]
 fn bad_ports_and_values_are_named() {
-    assert_rejected("services:\n  api:\n    port: 70000\n", &["services.api.port", "70000"]);
+    assert_rejected(
+        "services:\n  api:\n    port: 70000\n",
+        &["services.api.port", "70000"],
+    );
     assert_rejected("services:\n  api:\n    port: 0\n", &["services.api.port"]);
     assert_rejected("services:\n  api:\n    port: http\n", &["services.api.port"]);
     assert_rejected(
@@ -67,7 +85,10 @@ fn bad_ports_and_values_are_named() {
     );
     assert_rejected("bind: localhost\n", &["bind"]);
     assert_rejected("otlp_endpoint: 127.0.0.1:4317\n", &["otlp_endpoint"]);
-    assert_rejected("services:\n  api:\n    chaos:\n      error: {rate: 2}\n", &["services.api.chaos.error.rate"]);
+    assert_rejected(
+        "services:\n  api:\n    chaos:\n      error: {rate: 2}\n",
+        &["services.api.chaos.error.rate"],
+    );
     assert_rejected(
         "services:\n  api:\n    chaos:\n      error: {rate: 0.5, status: 200}\n",
         &["services.api.chaos.error.status"],
@@ -89,7 +110,10 @@ fn every_problem_found_after_parsing_is_reported() {
 
 #[test]
 fn a_missing_file_is_an_error() {
-    let out = obslab().args(["check", "lab", "/nonexistent/lab.yaml"]).output().unwrap();
+    let out = obslab()
+        .args(["check", "lab", "/nonexistent/lab.yaml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/lab.yaml"));
 }

@@ -80,6 +80,15 @@ fn an_order_through_the_gateway_is_one_linked_trace() {
         summary.join("\n")
     );
     let trace_id = linked_order_trace(&spans).unwrap();
+    // Each service exports on its own schedule: wait for inventory's part of a successful order.
+    let (_, spans) = rx.wait_for_spans(
+        |s| {
+            r.status != 201
+                || s.iter()
+                    .any(|s| s.trace_id == trace_id && s.service == "inventory" && s.kind == SpanKind::Server)
+        },
+        Duration::from_secs(20),
+    );
     let trace: Vec<&SpanRecord> = spans.iter().filter(|s| s.trace_id == trace_id).collect();
 
     // The gateway's root span is a server span for the order request.

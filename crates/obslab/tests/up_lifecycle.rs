@@ -46,9 +46,16 @@ fn up_reports_ready_serves_health_writes_logs_and_stops_on_sigterm() {
 
     let started = Instant::now();
     lab.up.signal(SIGTERM);
-    let exit = lab.up.wait_timeout(Duration::from_secs(10)).expect("obslab up exits after SIGTERM");
+    let exit = lab
+        .up
+        .wait_timeout(Duration::from_secs(10))
+        .expect("obslab up exits after SIGTERM");
     assert!(exit.success(), "{exit:?}\n{}", lab.output());
-    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
     for pid in &pids {
         assert!(!alive(*pid), "child {pid} survived the shutdown");
     }
@@ -74,7 +81,11 @@ fn sigkill_of_the_supervisor_leaves_no_orphans() {
     lab.up.signal(SIGKILL);
     lab.up.wait_timeout(Duration::from_secs(5)).expect("killed");
     let gone = wait_until(Duration::from_secs(8), || pids.iter().all(|p| !alive(*p)));
-    assert!(gone, "children outlived their supervisor: {:?}", pids.iter().filter(|p| alive(**p)).collect::<Vec<_>>());
+    assert!(
+        gone,
+        "children outlived their supervisor: {:?}",
+        pids.iter().filter(|p| alive(**p)).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -83,7 +94,11 @@ fn no_demo_starts_without_services() {
     assert_eq!(lab.status()["components"].as_array().unwrap().len(), 0);
     assert!(!healthy(lab.dir.port("gateway")));
     lab.up.signal(SIGTERM);
-    assert!(lab.up.wait_timeout(Duration::from_secs(5)).is_some_and(|s| s.success()));
+    assert!(
+        lab.up
+            .wait_timeout(Duration::from_secs(5))
+            .is_some_and(|s| s.success())
+    );
 }
 
 #[test]
@@ -91,7 +106,10 @@ fn disabled_services_are_not_started() {
     let dir = LabDir::new("");
     let yaml = std::fs::read_to_string(&dir.config).unwrap().replace(
         &format!("  worker:\n    port: {}\n", dir.port("worker")),
-        &format!("  worker:\n    port: {}\n    enabled: false\n", dir.port("worker")),
+        &format!(
+            "  worker:\n    port: {}\n    enabled: false\n",
+            dir.port("worker")
+        ),
     );
     std::fs::write(&dir.config, yaml).unwrap();
     let mut lab = Lab::start(dir, &["--no-traffic"]);

@@ -16,7 +16,10 @@ fn a_taken_port_fails_fast_naming_component_and_port() {
     assert_eq!(out.status.code(), Some(1));
     assert!(started.elapsed() < Duration::from_secs(10));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("payment") && err.contains(&port.to_string()), "{err}");
+    assert!(
+        err.contains("payment") && err.contains(&port.to_string()),
+        "{err}"
+    );
     // Nothing was started: the other services' ports stay free.
     assert!(TcpListener::bind(("127.0.0.1", dir.port("gateway"))).is_ok());
 }

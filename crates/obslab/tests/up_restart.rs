@@ -12,7 +12,12 @@ fn wait_restarted(lab: &Lab, service: &str, old: u32) -> u32 {
         let c = lab.component(service);
         c["health"] == "healthy" && c["pid"].as_u64().is_some_and(|p| p as u32 != old)
     });
-    assert!(ok, "{service} was not restarted: {}\n{}", lab.component(service), lab.output());
+    assert!(
+        ok,
+        "{service} was not restarted: {}\n{}",
+        lab.component(service),
+        lab.output()
+    );
     assert!(healthy(lab.dir.port(service)));
     lab.pid(service).unwrap()
 }
@@ -44,10 +49,16 @@ fn killed_and_crashed_services_are_restarted_and_logged() {
             .iter()
             .find(|l| l["stream"] == "supervisor")
             .unwrap_or_else(|| panic!("no restart line in {service}.log"));
-        assert!(restart["exit_status"].as_str().unwrap().contains(exit), "{restart}");
+        assert!(
+            restart["exit_status"].as_str().unwrap().contains(exit),
+            "{restart}"
+        );
         assert_eq!(restart["restarts"], 1);
         let listening = lines.iter().filter(|l| l["message"] == "listening").count();
-        assert!(listening >= 2, "{service}.log keeps both runs ({listening} listening lines)");
+        assert!(
+            listening >= 2,
+            "{service}.log keeps both runs ({listening} listening lines)"
+        );
     }
     assert!(lab.output().contains("api exited"), "{}", lab.output());
 

@@ -14,10 +14,22 @@ fn traffic_reaches_the_configured_gateway_port() {
     assert_eq!(traffic["health"], "healthy");
     let gateway_log = lab.log_path("gateway");
     let got_requests = wait_until(Duration::from_secs(15), || {
-        json_lines(&gateway_log).iter().filter(|l| l["message"] == "request").count() >= 5
+        json_lines(&gateway_log)
+            .iter()
+            .filter(|l| l["message"] == "request")
+            .count()
+            >= 5
     });
-    assert!(got_requests, "the gateway saw no generated requests\n{}", lab.output());
+    assert!(
+        got_requests,
+        "the gateway saw no generated requests\n{}",
+        lab.output()
+    );
     lab.up.signal(SIGTERM);
-    assert!(lab.up.wait_timeout(Duration::from_secs(10)).is_some_and(|s| s.success()));
+    assert!(
+        lab.up
+            .wait_timeout(Duration::from_secs(10))
+            .is_some_and(|s| s.success())
+    );
     assert!(lab.output().contains("traffic summary"), "{}", lab.output());
 }

@@ -13,7 +13,10 @@ fn main() {
             files.push(a);
         }
     }
-    let reports: Vec<_> = files.iter().map(|f| run_file(std::path::Path::new(f), verbose)).collect();
+    let reports: Vec<_> = files
+        .iter()
+        .map(|f| run_file(std::path::Path::new(f), verbose))
+        .collect();
     print!("{}", format_reports(&reports, verbose));
     if reports.iter().any(|r| r.failed() > 0) {
         std::process::exit(1);

@@ -73,7 +73,9 @@ pub fn parse_expr(query: &str) -> Result<Expr> {
         }
     }
     if max > MAX_NESTING {
-        return Err(QueryError::Parse(format!("query nesting exceeds {MAX_NESTING} levels")));
+        return Err(QueryError::Parse(format!(
+            "query nesting exceeds {MAX_NESTING} levels"
+        )));
     }
     match catch_unwind(|| parser::parse(query)) {
         Ok(Ok(e)) => Ok(e),
@@ -98,14 +100,24 @@ impl Engine {
     }
 
     /// Evaluates `query` at `start`, `start + step`, ... up to `end` (milliseconds).
-    pub fn range_query(&self, q: &dyn Queryable, query: &str, start: i64, end: i64, step: i64) -> Result<QueryResult> {
+    pub fn range_query(
+        &self,
+        q: &dyn Queryable,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<QueryResult> {
         if step <= 0 {
             return Err(QueryError::BadData(
-                "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
+                "zero or negative query resolution step widths are not accepted. Try a positive integer"
+                    .into(),
             ));
         }
         if end < start {
-            return Err(QueryError::BadData("end timestamp must not be before start time".into()));
+            return Err(QueryError::BadData(
+                "end timestamp must not be before start time".into(),
+            ));
         }
         let points = (end - start) / step + 1;
         if points > self.opts.max_points_per_series as i64 {
@@ -127,7 +139,15 @@ impl Engine {
         self.run(q, query, &expr, start, end, step)
     }
 
-    fn run(&self, q: &dyn Queryable, text: &str, expr: &Expr, start: i64, end: i64, step: i64) -> Result<QueryResult> {
+    fn run(
+        &self,
+        q: &dyn Queryable,
+        text: &str,
+        expr: &Expr,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<QueryResult> {
         let ts: Vec<i64> = if step == 0 {
             vec![start]
         } else {
@@ -222,10 +242,18 @@ fn range_value(v: EVal, ts: &[i64]) -> Result<QueryValue> {
         EVal::Scalar(s) => {
             return Ok(QueryValue::Matrix(vec![RangeSeries {
                 labels: Labels::empty(),
-                points: s.into_iter().enumerate().map(|(i, f)| (ts[i], PointValue::Float(f))).collect(),
+                points: s
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, f)| (ts[i], PointValue::Float(f)))
+                    .collect(),
             }]));
         }
-        _ => return Err(QueryError::BadData("range query must return a vector or scalar".into())),
+        _ => {
+            return Err(QueryError::BadData(
+                "range query must return a vector or scalar".into(),
+            ));
+        }
     };
     let mut merged: BTreeMap<Labels, Vec<Option<PointValue>>> = BTreeMap::new();
     for s in series {

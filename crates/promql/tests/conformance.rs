@@ -35,7 +35,14 @@ fn upstream_scripts_do_not_regress() {
         .collect();
     if std::env::var("PROMQL_WRITE_PASSING").is_ok() {
         let text: String = passing_now.iter().map(|s| format!("{s}\n")).collect();
-        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/promql_passing.txt"), text).unwrap();
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/promql_passing.txt"),
+            text,
+        )
+        .unwrap();
     }
-    assert!(regressions.is_empty(), "statements that passed before fail now: {regressions:?}");
+    assert!(
+        regressions.is_empty(),
+        "statements that passed before fail now: {regressions:?}"
+    );
 }

@@ -57,13 +57,19 @@ fn default_target() -> Url {
     Url::parse(DEFAULT_TARGET).expect("the default target is a valid URL")
 }
 
+/// Highest accepted base rate: far beyond what one machine serves, low enough that the scheduler
+/// never spins through billions of slots.
+pub const MAX_RATE: f64 = 100_000.0;
+/// Highest accepted concurrency.
+pub const MAX_CONCURRENCY: usize = 100_000;
+
 /// A configuration that cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("rate must be a positive number of requests per second, got {0}")]
+    #[error("rate must be a number of requests per second above 0 and at most {MAX_RATE}, got {0}")]
     Rate(f64),
-    #[error("concurrency must be at least 1")]
-    Concurrency,
+    #[error("concurrency must be between 1 and {MAX_CONCURRENCY}, got {0}")]
+    Concurrency(usize),
     #[error("timeout must be longer than zero")]
     Timeout,
     #[error("duration must be longer than zero")]
@@ -75,11 +81,11 @@ pub enum ConfigError {
 impl TrafficConfig {
     /// Checks the numbers and the mix, so lab.yaml problems show before anything starts.
     pub fn validate(&self) -> Result<CompiledMix, ConfigError> {
-        if !(self.rate.is_finite() && self.rate > 0.0) {
+        if !(self.rate.is_finite() && self.rate > 0.0 && self.rate <= MAX_RATE) {
             return Err(ConfigError::Rate(self.rate));
         }
-        if self.concurrency == 0 {
-            return Err(ConfigError::Concurrency);
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return Err(ConfigError::Concurrency(self.concurrency));
         }
         if self.timeout.is_zero() {
             return Err(ConfigError::Timeout);
@@ -142,41 +148,18 @@ mod tests {
 
     #[test]
     fn validation() {
-        let bad = |c: TrafficConfig| c.validate().unwrap_err().to_string();
-        assert!(
-            bad(TrafficConfig {
-                rate: 0.0,
-                ..Default::default()
-            })
-            .contains("rate")
-        );
-        assert!(
-            bad(TrafficConfig {
-                rate: f64::NAN,
-                ..Default::default()
-            })
-            .contains("rate")
-        );
-        assert!(
-            bad(TrafficConfig {
-                concurrency: 0,
-                ..Default::default()
-            })
-            .contains("concurrency")
-        );
-        assert!(
-            bad(TrafficConfig {
-                timeout: Duration::ZERO,
-                ..Default::default()
-            })
-            .contains("timeout")
-        );
-        assert!(
-            bad(TrafficConfig {
-                mix: vec![],
-                ..Default::default()
-            })
-            .contains("empty")
-        );
+        let bad = |edit: &dyn Fn(&mut TrafficConfig)| {
+            let mut c = TrafficConfig::default();
+            edit(&mut c);
+            c.validate().unwrap_err().to_string()
+        };
+        assert!(bad(&|c| c.rate = 0.0).contains("rate"));
+        assert!(bad(&|c| c.rate = f64::NAN).contains("rate"));
+        assert!(bad(&|c| c.rate = 1e9).contains("rate"));
+        assert!(bad(&|c| c.concurrency = 0).contains("concurrency"));
+        assert!(bad(&|c| c.concurrency = usize::MAX).contains("concurrency"));
+        assert!(bad(&|c| c.timeout = Duration::ZERO).contains("timeout"));
+        assert!(bad(&|c| c.duration = Some(Duration::ZERO)).contains("duration"));
+        assert!(bad(&|c| c.mix.clear()).contains("empty"));
     }
 }

@@ -166,21 +166,27 @@ fn check_endpoint(ep: &Endpoint) -> Result<(), String> {
     Ok(())
 }
 
+/// Products in the demo shop's catalogue (ids 1..=16) and its customers (ids 1..=50), so that the
+/// default mix views existing products and places valid orders.
+pub const SHOP_PRODUCTS: u32 = 16;
+pub const SHOP_CUSTOMERS: u32 = 50;
+
 /// The shop mix sent through the gateway: mostly browsing, some product views and orders, a few
 /// slow and database-heavy requests.
 pub fn default_shop_mix() -> Vec<Endpoint> {
+    let product = format!("{{rand:1..{SHOP_PRODUCTS}}}");
     let order = |items: Vec<Value>| {
         json!({
-            "customer_id": "{rand:1..50}",
+            "customer_id": format!("{{rand:1..{SHOP_CUSTOMERS}}}"),
             "items": items,
             "payment_method": "{pick:card|paypal|bank_transfer|gift_card}",
         })
     };
-    let item = || json!({"product_id": "{rand:1..20}", "quantity": "{rand:1..3}"});
+    let item = || json!({"product_id": product, "quantity": "{rand:1..3}"});
     vec![
         Endpoint::new("GET", "/", 10.0),
         Endpoint::new("GET", "/api/products", 40.0),
-        Endpoint::new("GET", "/api/products/{rand:1..20}", 20.0),
+        Endpoint::new("GET", &format!("/api/products/{product}"), 20.0),
         Endpoint::new("GET", "/api/users", 6.0),
         Endpoint::new("GET", "/api/tasks", 5.0),
         Endpoint::new("POST", "/api/tasks", 3.0).with_body(json!({"title": "task {rand:1..10000}"})),
@@ -384,7 +390,7 @@ mod tests {
                 let items = items.as_array().unwrap();
                 assert!((1..=3).contains(&items.len()));
                 for it in items {
-                    assert!((1..=20).contains(&it["product_id"].as_i64().unwrap()));
+                    assert!((1..=16).contains(&it["product_id"].as_i64().unwrap()));
                 }
                 assert!((1..=50).contains(&body["customer_id"].as_i64().unwrap()));
                 let pm = body["payment_method"].as_str().unwrap();

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -34,7 +34,7 @@ pub async fn run(
     stop: CancellationToken,
     progress: Option<ProgressBar>,
 ) -> anyhow::Result<Summary> {
-    let mix = Arc::new(cfg.validate()?);
+    let mix = cfg.validate()?;
     let target = check_target(&cfg.target, cfg.allow_non_loopback).await?;
     let client = build_client(&target, &cfg)?;
     let schedule = Schedule::new(cfg.shape, cfg.rate, cfg.period, cfg.duration);
@@ -74,20 +74,13 @@ pub async fn run(
             requests += 1;
             let endpoint = mix.choose(&mut rng);
             let request = build_request(&client, &target.url, endpoint, &mut rng);
-            let label = endpoint.label;
-            let (client, recorder, abort) = (client.clone(), recorder.clone(), abort.clone());
-            tasks.spawn(async move {
-                let _permit = permit;
-                let outcome = match request {
-                    Err(kind) => (Outcome::Failed(kind), None),
-                    Ok(req) => tokio::select! {
-                        biased;
-                        _ = abort.cancelled() => (Outcome::Failed("cancelled"), None),
-                        res = send(&client, req) => res,
-                    },
-                };
-                recorder.record(label, outcome.0, outcome.1);
-            });
+            let job = Job {
+                client: client.clone(),
+                recorder: recorder.clone(),
+                abort: abort.clone(),
+                label: endpoint.label,
+            };
+            tasks.spawn(job.run(request, permit));
         } else {
             dropped += 1;
         }
@@ -129,6 +122,30 @@ pub async fn run(
             dropped,
         },
     ))
+}
+
+/// What a request task needs besides the request itself.
+struct Job {
+    client: reqwest::Client,
+    recorder: Arc<Recorder>,
+    abort: CancellationToken,
+    label: usize,
+}
+
+impl Job {
+    /// Sends the request (unless it could not be built) and records how it ended; the permit is
+    /// held until then, so it counts against the concurrency.
+    async fn run(self, request: Result<reqwest::Request, &'static str>, _permit: OwnedSemaphorePermit) {
+        let (outcome, latency) = match request {
+            Err(kind) => (Outcome::Failed(kind), None),
+            Ok(req) => tokio::select! {
+                biased;
+                _ = self.abort.cancelled() => (Outcome::Failed("cancelled"), None),
+                res = send(&self.client, req) => res,
+            },
+        };
+        self.recorder.record(self.label, outcome, latency);
+    }
 }
 
 /// Waits for the requests in flight; after `grace` (or when `interrupt` is cancelled) cancels the

@@ -210,7 +210,13 @@ impl Summary {
             ("latency max", format!("{:.1} ms", self.latency_ms.max)),
         ];
         for (k, v) in rows {
-            totals.add_row([Cell::new(k), Cell::new(v).set_alignment(CellAlignment::Right)]);
+            let numeric = v.starts_with(|c: char| c.is_ascii_digit());
+            let align = if numeric {
+                CellAlignment::Right
+            } else {
+                CellAlignment::Left
+            };
+            totals.add_row([Cell::new(k), Cell::new(v).set_alignment(align)]);
         }
         let mut out = totals.to_string();
 

@@ -279,3 +279,60 @@ async fn base_urls_with_a_path_keep_it() {
         .unwrap_err();
     assert_eq!(s.recorded()[0].path, "/svc/chaos/db-slow");
 }
+
+fn args(action: chaos::ChaosAction, services: &[&str], for_: Option<Duration>) -> chaos::ChaosArgs {
+    chaos::ChaosArgs {
+        action,
+        services: services.iter().map(|s| s.to_string()).collect(),
+        for_,
+        output: chaos::Output::Json,
+    }
+}
+
+#[tokio::test]
+async fn run_cli_applies_shows_and_resets() {
+    use chaos::ChaosAction::{Apply, Reset, Status};
+    let lab = lab().await;
+    chaos::run_cli(
+        args(
+            Apply(Scenario::MemoryLeak),
+            &["worker"],
+            Some(Duration::from_secs(60)),
+        ),
+        &lab.urls,
+    )
+    .await
+    .unwrap();
+    chaos::run_cli(args(Status, &["api", "payment"], None), &lab.urls)
+        .await
+        .unwrap();
+    chaos::run_cli(args(Reset, &[], None), &lab.urls).await.unwrap();
+    let mut seen: Vec<(&str, String, String)> =
+        lab.seen().into_iter().map(|(s, m, p, _)| (s, m, p)).collect();
+    seen.sort();
+    let mut expected = vec![
+        ("worker", "POST".to_string(), "/chaos/leak".to_string()),
+        ("api", "GET".to_string(), "/chaos".to_string()),
+        ("payment", "GET".to_string(), "/chaos".to_string()),
+    ];
+    for s in ["gateway", "api", "payment", "inventory", "worker"] {
+        expected.push((s, "POST".to_string(), "/chaos/reset".to_string()));
+    }
+    expected.sort();
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn run_cli_rejects_misused_flags() {
+    use chaos::ChaosAction::Status;
+    let lab = lab().await;
+    let err = chaos::run_cli(args(Status, &[], Some(Duration::from_secs(1))), &lab.urls)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("--for"), "{err}");
+    let err = chaos::run_cli(args(Status, &["nope"], None), &lab.urls)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown service \"nope\""), "{err}");
+    assert!(lab.seen().is_empty());
+}

@@ -77,7 +77,8 @@ pub struct InitialFaults {
 impl InitialFaults {
     /// Parses and validates the `--chaos` JSON.
     pub fn parse(json: &str) -> Result<Self, String> {
-        let f: InitialFaults = serde_json::from_str(json).map_err(|e| format!("invalid --chaos JSON: {e}"))?;
+        let f: InitialFaults =
+            serde_json::from_str(json).map_err(|e| format!("invalid --chaos JSON: {e}"))?;
         f.slow.as_ref().map(SlowConfig::validate).transpose()?;
         f.error.as_ref().map(ErrorConfig::validate).transpose()?;
         f.leak.as_ref().map(LeakConfig::validate).transpose()?;
@@ -88,9 +89,9 @@ impl InitialFaults {
 
 fn validate_duration(d: Option<f64>) -> Result<(), String> {
     match d {
-        Some(d) if !(d.is_finite() && d > 0.0 && d <= 30.0 * 86_400.0) => {
-            Err(format!("duration_s must be a positive number of seconds (at most 30 days), got {d}"))
-        }
+        Some(d) if !(d.is_finite() && d > 0.0 && d <= 30.0 * 86_400.0) => Err(format!(
+            "duration_s must be a positive number of seconds (at most 30 days), got {d}"
+        )),
         _ => Ok(()),
     }
 }

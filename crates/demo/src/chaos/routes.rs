@@ -37,7 +37,11 @@ fn checked<T>(cfg: &T, validate: impl Fn(&T) -> Result<(), String>) -> Result<()
 
 async fn slow(State(c): State<Arc<ChaosState>>, ApiJson(cfg): ApiJson<SlowConfig>) -> Answer {
     checked(&cfg, SlowConfig::validate)?;
-    tracing::warn!(delay_ms = cfg.delay_ms, probability = cfg.probability, "chaos: slow fault on");
+    tracing::warn!(
+        delay_ms = cfg.delay_ms,
+        probability = cfg.probability,
+        "chaos: slow fault on"
+    );
     c.set_slow(cfg);
     Ok(Json(c.view()))
 }

@@ -141,7 +141,10 @@ impl ChaosState {
                 .slow
                 .filter(|s| roll_slow < s.fault.probability)
                 .map(|s| Duration::from_millis(s.fault.delay_ms)),
-            error_status: f.error.filter(|e| roll_error < e.fault.rate).map(|e| e.fault.status),
+            error_status: f
+                .error
+                .filter(|e| roll_error < e.fault.rate)
+                .map(|e| e.fault.status),
         })
     }
 

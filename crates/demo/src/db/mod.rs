@@ -34,7 +34,9 @@ struct OperationLabels {
 }
 
 fn db_histogram() -> Histogram {
-    Histogram::new([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
+    Histogram::new([
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    ])
 }
 
 /// A handle to the database (cheap to clone).
@@ -59,7 +61,8 @@ pub fn open_connection(path: &Path) -> anyhow::Result<Connection> {
 
 /// Creates the schema and seeds an empty database.
 pub fn prepare(conn: &mut Connection) -> anyhow::Result<()> {
-    conn.execute_batch(schema::SCHEMA).context("creating the schema")?;
+    conn.execute_batch(schema::SCHEMA)
+        .context("creating the schema")?;
     if seed::seed(conn).context("seeding the database")? {
         tracing::info!("database seeded");
     }
@@ -81,7 +84,10 @@ pub fn describe(sql: &str) -> (String, String) {
         "UPDATE" => words.get(1),
         _ => after("FROM"),
     }
-    .map(|t| t.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_')).to_string())
+    .map(|t| {
+        t.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .to_string()
+    })
     .unwrap_or_default();
     (verb, table)
 }
@@ -158,10 +164,22 @@ mod tests {
 
     #[test]
     fn describes_statements() {
-        assert_eq!(describe("SELECT id FROM products WHERE id = ?1"), ("SELECT".into(), "products".into()));
-        assert_eq!(describe("insert into tasks (title) values (?1)"), ("INSERT".into(), "tasks".into()));
-        assert_eq!(describe("UPDATE jobs SET status = 'done'"), ("UPDATE".into(), "jobs".into()));
-        assert_eq!(describe("DELETE FROM tasks WHERE id = ?1"), ("DELETE".into(), "tasks".into()));
+        assert_eq!(
+            describe("SELECT id FROM products WHERE id = ?1"),
+            ("SELECT".into(), "products".into())
+        );
+        assert_eq!(
+            describe("insert into tasks (title) values (?1)"),
+            ("INSERT".into(), "tasks".into())
+        );
+        assert_eq!(
+            describe("UPDATE jobs SET status = 'done'"),
+            ("UPDATE".into(), "jobs".into())
+        );
+        assert_eq!(
+            describe("DELETE FROM tasks WHERE id = ?1"),
+            ("DELETE".into(), "tasks".into())
+        );
         assert_eq!(describe(""), ("QUERY".into(), "".into()));
     }
 
@@ -174,7 +192,9 @@ mod tests {
             prepare(&mut conn).unwrap();
         }
         let conn = open_connection(&path).unwrap();
-        let n: i64 = conn.query_row("SELECT COUNT(*) FROM products", [], |r| r.get(0)).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM products", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, seed::PRODUCTS.len() as i64);
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
@@ -215,7 +235,9 @@ mod tests {
             h.join().unwrap();
         }
         let conn = open_connection(&path).unwrap();
-        let n: i64 = conn.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0)).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 50);
     }
 
@@ -246,6 +268,9 @@ mod tests {
         assert!(err.is_err());
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
-        assert!(text.contains("db_query_duration_seconds_count{operation=\"select\"} 2"), "{text}");
+        assert!(
+            text.contains("db_query_duration_seconds_count{operation=\"select\"} 2"),
+            "{text}"
+        );
     }
 }

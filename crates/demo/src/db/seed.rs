@@ -23,7 +23,9 @@ pub const PRODUCTS: [(&str, &str, f64, i64); 16] = [
     ("Cold Brew Kit", "kitchen", 45.00, 35),
 ];
 
-const FIRST: [&str; 10] = ["Ada", "Ben", "Chloe", "Dan", "Eva", "Finn", "Grace", "Hugo", "Iris", "Jon"];
+const FIRST: [&str; 10] = [
+    "Ada", "Ben", "Chloe", "Dan", "Eva", "Finn", "Grace", "Hugo", "Iris", "Jon",
+];
 const LAST: [&str; 5] = ["Miller", "Novak", "Okafor", "Perez", "Quinn"];
 
 /// A tiny deterministic generator, so every fresh database holds the same history.
@@ -31,7 +33,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -61,16 +66,24 @@ pub fn seed(conn: &mut Connection) -> rusqlite::Result<bool> {
     }
     if count(&tx, "customers")? == 0 {
         let mut stmt = tx.prepare("INSERT INTO customers (name, email, created_at) VALUES (?1, ?2, ?3)")?;
-        for (i, (first, last)) in LAST.iter().flat_map(|l| FIRST.iter().map(move |f| (f, l))).enumerate() {
+        for (i, (first, last)) in LAST
+            .iter()
+            .flat_map(|l| FIRST.iter().map(move |f| (f, l)))
+            .enumerate()
+        {
             let email = format!("{}.{}@example.com", first.to_lowercase(), last.to_lowercase());
-            stmt.execute(params![format!("{first} {last}"), email, ts(now, 60 * 24 * (50 - i as i64))])?;
+            stmt.execute(params![
+                format!("{first} {last}"),
+                email,
+                ts(now, 60 * 24 * (50 - i as i64))
+            ])?;
         }
         seeded = true;
     }
     if count(&tx, "login_attempts")? == 0 {
         let mut rng = Lcg(42);
-        let mut stmt =
-            tx.prepare("INSERT INTO login_attempts (email, ip, success, created_at) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut stmt = tx
+            .prepare("INSERT INTO login_attempts (email, ip, success, created_at) VALUES (?1, ?2, ?3, ?4)")?;
         for i in 0..300i64 {
             let (first, last) = (FIRST[rng.next(10) as usize], LAST[rng.next(5) as usize]);
             let email = format!("{}.{}@example.com", first.to_lowercase(), last.to_lowercase());

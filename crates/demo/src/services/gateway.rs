@@ -41,12 +41,16 @@ pub fn app(args: &RunArgs, shell: &mut Shell) -> anyhow::Result<Router> {
         api_url: args.api_url.trim_end_matches('/').to_string(),
         page_views: Family::default(),
     };
-    shell
-        .registry
-        .register("page_views", "Views of the shop's pages", state.page_views.clone());
+    shell.registry.register(
+        "page_views",
+        "Views of the shop's pages",
+        state.page_views.clone(),
+    );
     let page = |name: &'static str| {
         get(move |State(s): State<GatewayState>| async move {
-            s.page_views.get_or_create(&PageLabels { page: name.into() }).inc();
+            s.page_views
+                .get_or_create(&PageLabels { page: name.into() })
+                .inc();
             Html(SHOP_PAGE)
         })
     };
@@ -105,7 +109,11 @@ async fn proxy(State(s): State<GatewayState>, req: Request) -> Response {
     let url = format!("{}{path_and_query}", s.api_url);
     let mut headers = HeaderMap::new();
     copy_headers(&parts.headers, &mut headers);
-    let request = s.client.request(parts.method.clone(), url).headers(headers).body(body);
+    let request = s
+        .client
+        .request(parts.method.clone(), url)
+        .headers(headers)
+        .body(body);
     let name = format!("{} {}", parts.method, parts.uri.path());
     let retry = request.try_clone();
     let mut result = propagation::send(&s.client, request, &name).await;

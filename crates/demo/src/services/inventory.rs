@@ -55,7 +55,9 @@ impl StockChange {
             return Err(ApiError::bad_request("product_id must be a positive integer"));
         }
         if !(1..=MAX_QUANTITY).contains(&self.quantity) {
-            return Err(ApiError::bad_request(format!("quantity must be between 1 and {MAX_QUANTITY}")));
+            return Err(ApiError::bad_request(format!(
+                "quantity must be between 1 and {MAX_QUANTITY}"
+            )));
         }
         Ok(())
     }
@@ -69,9 +71,11 @@ pub fn app(args: &RunArgs, shell: &mut Shell) -> anyhow::Result<Router> {
         stock: Family::default(),
         low: Gauge::default(),
     };
-    shell
-        .registry
-        .register("inventory_stock_level", "Units in stock per product", state.stock.clone());
+    shell.registry.register(
+        "inventory_stock_level",
+        "Units in stock per product",
+        state.stock.clone(),
+    );
     shell.registry.register(
         "inventory_low_stock_products",
         "Products whose stock is below the low-stock threshold",
@@ -149,7 +153,13 @@ async fn auto_restock(db: &Db) -> Result<(), DbError> {
         })
         .await?;
     for (product_id, product_name, stock) in rows {
-        tracing::info!(product_id, product_name, stock, added = RESTOCK_AMOUNT, "automatic restock delivered");
+        tracing::info!(
+            product_id,
+            product_name,
+            stock,
+            added = RESTOCK_AMOUNT,
+            "automatic restock delivered"
+        );
     }
     Ok(())
 }
@@ -158,7 +168,13 @@ fn log_level_for(product_id: i64, name: &str, stock: i64) {
     if stock == 0 {
         tracing::error!(product_id, product_name = name, stock, "product out of stock");
     } else if stock < LOW_STOCK_THRESHOLD {
-        tracing::warn!(product_id, product_name = name, stock, threshold = LOW_STOCK_THRESHOLD, "low stock");
+        tracing::warn!(
+            product_id,
+            product_name = name,
+            stock,
+            threshold = LOW_STOCK_THRESHOLD,
+            "low stock"
+        );
     }
 }
 
@@ -168,13 +184,16 @@ async fn after_change(s: &InventoryState) {
     }
 }
 
-async fn reserve(State(s): State<InventoryState>, ApiJson(req): ApiJson<StockChange>) -> Result<Response, ApiError> {
+async fn reserve(
+    State(s): State<InventoryState>,
+    ApiJson(req): ApiJson<StockChange>,
+) -> Result<Response, ApiError> {
     req.validate()?;
-    const SQL: &str = "UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2 RETURNING name, stock";
+    const SQL: &str =
+        "UPDATE products SET stock = stock - ?2 WHERE id = ?1 AND stock >= ?2 RETURNING name, stock";
     let (id, qty) = (req.product_id, req.quantity);
-    let reserved: Option<(String, i64)> = s
-        .db
-        .query(SQL, move |c| {
+    let reserved: Option<(String, i64)> =
+        s.db.query(SQL, move |c| {
             c.prepare_cached(SQL)?
                 .query_row(params![id, qty], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()
@@ -190,7 +209,13 @@ async fn reserve(State(s): State<InventoryState>, ApiJson(req): ApiJson<StockCha
         None => match stock_of(&s.db, id).await? {
             None => Err(ApiError::not_found(format!("unknown product {id}"))),
             Some((name, available)) => {
-                tracing::warn!(product_id = id, product_name = name, requested = qty, available, "not enough stock");
+                tracing::warn!(
+                    product_id = id,
+                    product_name = name,
+                    requested = qty,
+                    available,
+                    "not enough stock"
+                );
                 let body = json!({
                     "error": "insufficient stock", "product_id": id, "requested": qty, "available": available,
                 });
@@ -200,14 +225,18 @@ async fn reserve(State(s): State<InventoryState>, ApiJson(req): ApiJson<StockCha
     }
 }
 
-async fn restock(State(s): State<InventoryState>, ApiJson(req): ApiJson<StockChange>) -> Result<Json<Value>, ApiError> {
+async fn restock(
+    State(s): State<InventoryState>,
+    ApiJson(req): ApiJson<StockChange>,
+) -> Result<Json<Value>, ApiError> {
     req.validate()?;
     const SQL: &str = "UPDATE products SET stock = stock + ?2 WHERE id = ?1 RETURNING stock";
     let (id, qty) = (req.product_id, req.quantity);
-    let stock: Option<i64> = s
-        .db
-        .query(SQL, move |c| {
-            c.prepare_cached(SQL)?.query_row(params![id, qty], |r| r.get(0)).optional()
+    let stock: Option<i64> =
+        s.db.query(SQL, move |c| {
+            c.prepare_cached(SQL)?
+                .query_row(params![id, qty], |r| r.get(0))
+                .optional()
         })
         .await?;
     let stock = stock.ok_or_else(|| ApiError::not_found(format!("unknown product {id}")))?;
@@ -240,5 +269,7 @@ async fn one(State(s): State<InventoryState>, Path(raw): Path<String>) -> Result
 
 async fn list(State(s): State<InventoryState>) -> Result<Json<Value>, ApiError> {
     let rows = all_stock(&s.db).await?;
-    Ok(Json(Value::Array(rows.iter().map(|(id, n, st)| stock_json(*id, n, *st)).collect())))
+    Ok(Json(Value::Array(
+        rows.iter().map(|(id, n, st)| stock_json(*id, n, *st)).collect(),
+    )))
 }

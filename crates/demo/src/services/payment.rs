@@ -39,10 +39,10 @@ impl PaymentMethod {
     /// Failure rates: (card declined, insufficient funds, fraud suspected, gateway timeout).
     fn failure_rates(self) -> [f64; 4] {
         match self {
-            PaymentMethod::Card => [0.04, 0.02, 0.01, 0.01],
-            PaymentMethod::Paypal => [0.02, 0.01, 0.01, 0.02],
-            PaymentMethod::BankTransfer => [0.01, 0.04, 0.005, 0.005],
-            PaymentMethod::GiftCard => [0.01, 0.08, 0.0, 0.005],
+            PaymentMethod::Card => [0.05, 0.03, 0.01, 0.01],
+            PaymentMethod::Paypal => [0.03, 0.02, 0.01, 0.02],
+            PaymentMethod::BankTransfer => [0.02, 0.05, 0.005, 0.005],
+            PaymentMethod::GiftCard => [0.02, 0.08, 0.0, 0.005],
         }
     }
 }
@@ -108,9 +108,11 @@ pub fn app(shell: &mut Shell) -> Router {
         payments: Family::default(),
         amount: Counter::default(),
     };
-    shell
-        .registry
-        .register("payments", "Payment authorisations by outcome and method", state.payments.clone());
+    shell.registry.register(
+        "payments",
+        "Payment authorisations by outcome and method",
+        state.payments.clone(),
+    );
     shell
         .registry
         .register("payment_amount", "Total amount authorised", state.amount.clone());
@@ -149,7 +151,13 @@ async fn authorize(State(s): State<PaymentState>, ApiJson(req): ApiJson<Authoriz
             count("authorized");
             s.amount.inc_by(req.amount);
             let payment_id = format!("pay_{:016x}", rand::random::<u64>());
-            tracing::info!(order_id = req.order_id, amount = req.amount, method, payment_id, "payment authorized");
+            tracing::info!(
+                order_id = req.order_id,
+                amount = req.amount,
+                method,
+                payment_id,
+                "payment authorized"
+            );
             Json(json!({
                 "status": "authorized", "payment_id": payment_id, "order_id": req.order_id,
                 "amount": req.amount, "method": method,
@@ -158,7 +166,13 @@ async fn authorize(State(s): State<PaymentState>, ApiJson(req): ApiJson<Authoriz
         }
         Outcome::Declined(reason) => {
             count("declined");
-            tracing::warn!(order_id = req.order_id, amount = req.amount, method, reason, "payment declined");
+            tracing::warn!(
+                order_id = req.order_id,
+                amount = req.amount,
+                method,
+                reason,
+                "payment declined"
+            );
             let body = json!({
                 "status": "declined", "reason": reason, "order_id": req.order_id,
                 "error": format!("payment declined: {reason}"),
@@ -186,13 +200,16 @@ mod tests {
     fn outcomes_follow_the_rates() {
         let m = PaymentMethod::Card;
         assert_eq!(outcome(m, 10.0, 0.0), Outcome::Declined("card_declined"));
-        assert_eq!(outcome(m, 10.0, 0.05), Outcome::Declined("insufficient_funds"));
-        assert_eq!(outcome(m, 10.0, 0.065), Outcome::Declined("fraud_suspected"));
-        assert_eq!(outcome(m, 10.0, 0.075), Outcome::GatewayTimeout);
+        assert_eq!(outcome(m, 10.0, 0.06), Outcome::Declined("insufficient_funds"));
+        assert_eq!(outcome(m, 10.0, 0.085), Outcome::Declined("fraud_suspected"));
+        assert_eq!(outcome(m, 10.0, 0.095), Outcome::GatewayTimeout);
         assert_eq!(outcome(m, 10.0, 0.5), Outcome::Authorized);
-        // Large amounts: fraud band 0.06..0.09.
-        assert_eq!(outcome(m, 1000.0, 0.085), Outcome::Declined("fraud_suspected"));
-        assert_eq!(outcome(PaymentMethod::GiftCard, 10.0, 0.05), Outcome::Declined("insufficient_funds"));
+        // Large amounts: fraud band 0.08..0.11.
+        assert_eq!(outcome(m, 1000.0, 0.105), Outcome::Declined("fraud_suspected"));
+        assert_eq!(
+            outcome(PaymentMethod::GiftCard, 10.0, 0.05),
+            Outcome::Declined("insufficient_funds")
+        );
     }
 
     #[test]
@@ -200,7 +217,10 @@ mod tests {
         let r: AuthorizeRequest =
             serde_json::from_str(r#"{"order_id":1,"amount":9.5,"method":"bank_transfer"}"#).unwrap();
         assert_eq!(r.method, PaymentMethod::BankTransfer);
-        assert!(serde_json::from_str::<AuthorizeRequest>(r#"{"order_id":1,"amount":9.5,"method":"cash"}"#).is_err());
+        assert!(
+            serde_json::from_str::<AuthorizeRequest>(r#"{"order_id":1,"amount":9.5,"method":"cash"}"#)
+                .is_err()
+        );
         let bad = AuthorizeRequest {
             order_id: 1,
             amount: -1.0,

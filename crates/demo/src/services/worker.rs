@@ -55,9 +55,21 @@ pub fn app(args: &RunArgs, shell: &mut Shell) -> anyhow::Result<Router> {
         duration: Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
     };
     let r = &mut shell.registry;
-    r.register("worker_queue_depth", "Jobs waiting in the queue", metrics.depth.clone());
-    r.register("worker_jobs_processed", "Jobs processed by outcome", metrics.processed.clone());
-    r.register("worker_job_duration_seconds", "Time to process one job", metrics.duration.clone());
+    r.register(
+        "worker_queue_depth",
+        "Jobs waiting in the queue",
+        metrics.depth.clone(),
+    );
+    r.register(
+        "worker_jobs_processed",
+        "Jobs processed by outcome",
+        metrics.processed.clone(),
+    );
+    r.register(
+        "worker_job_duration_seconds",
+        "Time to process one job",
+        metrics.duration.clone(),
+    );
     let name = format!("worker-{}", std::process::id());
     tokio::spawn(run_loop(db, metrics, name, shell.cancel.clone()));
     Ok(Router::new())
@@ -135,7 +147,11 @@ async fn process(db: &Db, m: &WorkerMetrics, job: Job) {
         let start = Instant::now();
         tokio::time::sleep(super::random_ms(50, 500)).await;
         let error = (rand::random::<f64>() < FAILURE_RATE).then(|| {
-            let reasons = ["carrier rejected the shipment", "address validation failed", "label printer offline"];
+            let reasons = [
+                "carrier rejected the shipment",
+                "address validation failed",
+                "label printer offline",
+            ];
             reasons[rand::random_range(0..reasons.len())].to_string()
         });
         let status = if error.is_some() { "failed" } else { "done" };
@@ -144,12 +160,22 @@ async fn process(db: &Db, m: &WorkerMetrics, job: Job) {
         }
         let secs = start.elapsed().as_secs_f64();
         m.duration.observe(secs);
-        m.processed.get_or_create(&StatusLabels { status: status.into() }).inc();
+        m.processed
+            .get_or_create(&StatusLabels {
+                status: status.into(),
+            })
+            .inc();
         let duration_ms = (secs * 1000.0).round();
         match error {
             Some(reason) => {
                 tracing::Span::current().record("otel.status_code", "ERROR");
-                tracing::error!(job_id = job.id, kind = job.kind, duration_ms, reason, "job failed");
+                tracing::error!(
+                    job_id = job.id,
+                    kind = job.kind,
+                    duration_ms,
+                    reason,
+                    "job failed"
+                );
             }
             None => tracing::info!(job_id = job.id, kind = job.kind, duration_ms, "job done"),
         }

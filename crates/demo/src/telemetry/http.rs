@@ -37,7 +37,9 @@ struct MethodLabels {
 }
 
 /// Latency buckets (seconds) from 5 ms to 10 s, covering /api/slow and the injected delays.
-pub const LATENCY_BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
 
 fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
@@ -58,13 +60,21 @@ impl HttpMetrics {
             duration: Family::new_with_constructor(latency_histogram),
             in_flight: Family::default(),
         };
-        registry.register("http_requests", "HTTP requests by method, route and status", m.requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route and status",
+            m.requests.clone(),
+        );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by method and route",
             m.duration.clone(),
         );
-        registry.register("http_requests_in_flight", "HTTP requests being served", m.in_flight.clone());
+        registry.register(
+            "http_requests_in_flight",
+            "HTTP requests being served",
+            m.in_flight.clone(),
+        );
         m
     }
 }
@@ -109,9 +119,9 @@ pub async fn observe(State(m): State<HttpMetrics>, req: Request, next: Next) -> 
         let _ = span.set_parent(propagation::extract(req.headers()));
         span
     };
-    let gauge = m
-        .in_flight
-        .get_or_create_owned(&MethodLabels { method: method.clone() });
+    let gauge = m.in_flight.get_or_create_owned(&MethodLabels {
+        method: method.clone(),
+    });
     gauge.inc();
     let guard = InFlight(gauge);
     let mut resp = next.run(req).instrument(span.clone()).await;

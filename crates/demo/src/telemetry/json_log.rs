@@ -37,7 +37,10 @@ impl JsonVisitor<'_> {
 
 impl Visit for JsonVisitor<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number));
+        self.put(
+            field,
+            serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number),
+        );
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.put(field, Value::from(value));
@@ -67,7 +70,8 @@ fn is_internal(key: &str) -> bool {
 /// Keys every line has, which fields cannot replace.
 const RESERVED: [&str; 6] = ["timestamp", "level", "service", "message", "trace_id", "span_id"];
 
-/// Builds one log line (without the newline).
+/// Builds one log line (without the newline): the standard keys first, in a fixed order, then
+/// the span fields and the event fields.
 pub fn format_line(
     timestamp: &str,
     level: &str,
@@ -76,26 +80,39 @@ pub fn format_line(
     span_fields: Map<String, Value>,
     mut event_fields: Map<String, Value>,
 ) -> String {
-    let mut out = Map::new();
-    out.insert("timestamp".into(), Value::from(timestamp));
-    out.insert("level".into(), Value::from(level));
-    out.insert("service".into(), Value::from(service));
-    let message = event_fields.remove("message").map_or(Value::from(""), |m| match m {
-        Value::String(s) => Value::String(s),
-        other => Value::String(other.to_string()),
-    });
-    out.insert("message".into(), message);
+    let message = event_fields
+        .remove("message")
+        .map_or(Value::from(""), |m| match m {
+            Value::String(s) => Value::String(s),
+            other => Value::String(other.to_string()),
+        });
+    let mut head: Vec<(&str, Value)> = vec![
+        ("timestamp", Value::from(timestamp)),
+        ("level", Value::from(level)),
+        ("service", Value::from(service)),
+        ("message", message),
+    ];
     if let Some((trace_id, span_id)) = ids {
-        out.insert("trace_id".into(), Value::from(trace_id));
-        out.insert("span_id".into(), Value::from(span_id));
+        head.push(("trace_id", Value::from(trace_id)));
+        head.push(("span_id", Value::from(span_id)));
     }
     // Event fields come last so they win over the fields of the spans around them.
-    for (k, v) in span_fields.into_iter().chain(event_fields) {
-        if !is_internal(&k) && !RESERVED.contains(&k.as_str()) {
-            out.insert(k, v);
+    let mut rest = span_fields;
+    rest.extend(event_fields);
+    rest.retain(|k, _| !is_internal(k) && !RESERVED.contains(&k.as_str()));
+    let mut out = String::with_capacity(256);
+    out.push('{');
+    let pairs = head.into_iter().map(|(k, v)| (k.to_string(), v)).chain(rest);
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            out.push(',');
         }
+        out.push_str(&Value::String(k).to_string());
+        out.push(':');
+        out.push_str(&v.to_string());
     }
-    Value::Object(out).to_string()
+    out.push('}');
+    out
 }
 
 impl<S> tracing_subscriber::Layer<S> for JsonLogLayer
@@ -130,7 +147,9 @@ where
         }
         let cx = opentelemetry::Context::current();
         let sc = cx.span().span_context().clone();
-        let ids = sc.is_valid().then(|| (sc.trace_id().to_string(), sc.span_id().to_string()));
+        let ids = sc
+            .is_valid()
+            .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()));
         let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let line = format_line(
             &timestamp,
@@ -161,9 +180,15 @@ mod tests {
             "2026-01-01T00:00:00.000Z",
             "INFO",
             "api",
-            Some(("0af7651916cd43dd8448eb211c80319c".into(), "b7ad6b7169203331".into())),
+            Some((
+                "0af7651916cd43dd8448eb211c80319c".into(),
+                "b7ad6b7169203331".into(),
+            )),
             map(json!({"method":"GET","otel.name":"GET /x","path":"/x"})),
             map(json!({"message":"request","status":200,"duration_ms":1.5})),
+        );
+        assert!(
+            line.starts_with(r#"{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","service":"api""#)
         );
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["timestamp"], "2026-01-01T00:00:00.000Z");

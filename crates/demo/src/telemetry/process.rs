@@ -53,19 +53,32 @@ fn max_fds() -> Option<u64> {
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str, value: f64) {
-    let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n");
+    let _ = write!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+    );
 }
 
 /// The process metrics in Prometheus text format; empty where /proc is missing.
 pub fn render() -> String {
     let mut out = String::new();
-    let Some(stat) = std::fs::read_to_string("/proc/self/stat").ok().as_deref().and_then(parse_stat) else {
+    let Some(stat) = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .as_deref()
+        .and_then(parse_stat)
+    else {
         return out;
     };
     let ticks = sysconf(libc::_SC_CLK_TCK, 100) as f64;
     let page = sysconf(libc::_SC_PAGESIZE, 4096);
     let cpu = (stat.utime_ticks + stat.stime_ticks) as f64 / ticks;
-    family(&mut out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpu);
+    family(
+        &mut out,
+        "process_cpu_seconds_total",
+        "counter",
+        "Total user and system CPU time spent in seconds.",
+        cpu,
+    );
     family(
         &mut out,
         "process_resident_memory_bytes",
@@ -80,7 +93,11 @@ pub fn render() -> String {
         "Virtual memory size in bytes.",
         stat.vsize_bytes as f64,
     );
-    if let Some(btime) = std::fs::read_to_string("/proc/stat").ok().as_deref().and_then(parse_btime) {
+    if let Some(btime) = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .as_deref()
+        .and_then(parse_btime)
+    {
         let start = btime as f64 + stat.start_ticks as f64 / ticks;
         family(
             &mut out,
@@ -91,10 +108,22 @@ pub fn render() -> String {
         );
     }
     if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
-        family(&mut out, "process_open_fds", "gauge", "Number of open file descriptors.", dir.count() as f64);
+        family(
+            &mut out,
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            dir.count() as f64,
+        );
     }
     if let Some(max) = max_fds() {
-        family(&mut out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", max as f64);
+        family(
+            &mut out,
+            "process_max_fds",
+            "gauge",
+            "Maximum number of open file descriptors.",
+            max as f64,
+        );
     }
     out
 }
@@ -123,7 +152,10 @@ mod tests {
 
     #[test]
     fn parses_btime() {
-        assert_eq!(parse_btime("cpu 1 2 3\nbtime 1700000000\nprocesses 5\n"), Some(1_700_000_000));
+        assert_eq!(
+            parse_btime("cpu 1 2 3\nbtime 1700000000\nprocesses 5\n"),
+            Some(1_700_000_000)
+        );
         assert_eq!(parse_btime("cpu 1\n"), None);
     }
 

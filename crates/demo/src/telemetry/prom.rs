@@ -102,7 +102,10 @@ mod tests {
         assert!(text.contains("# HELP orders_total Orders by status.\n"), "{text}");
         assert!(text.contains("# TYPE orders_total counter\n"), "{text}");
         assert!(text.contains("orders_total{status=\"ok\"} 3\n"), "{text}");
-        assert!(text.contains("# TYPE queue_depth gauge\nqueue_depth 7\n"), "{text}");
+        assert!(
+            text.contains("# TYPE queue_depth gauge\nqueue_depth 7\n"),
+            "{text}"
+        );
         assert!(text.contains("latency_seconds_bucket{le=\"1.0\"} 1\n"), "{text}");
         assert!(text.contains("latency_seconds_bucket{le=\"+Inf\"} 1\n"), "{text}");
         assert!(!text.contains("# EOF"));
@@ -126,7 +129,10 @@ mod tests {
             "process_cpu_seconds_total",
             "process_start_time_seconds",
         ] {
-            assert!(text.contains(&format!("# TYPE {name} ")), "{name} missing in {text}");
+            assert!(
+                text.contains(&format!("# TYPE {name} ")),
+                "{name} missing in {text}"
+            );
         }
     }
 }

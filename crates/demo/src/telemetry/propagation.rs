@@ -21,7 +21,10 @@ struct HeaderInjector<'a>(&'a mut HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(key.as_bytes()), HeaderValue::from_str(&value)) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(key.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
             self.0.insert(name, value);
         }
     }
@@ -42,7 +45,10 @@ pub fn inject_current(headers: &mut HeaderMap) {
 pub fn current_traceparent() -> Option<String> {
     let mut headers = HeaderMap::new();
     inject_current(&mut headers);
-    headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_string)
+    headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// A context whose parent is the given `traceparent` value.

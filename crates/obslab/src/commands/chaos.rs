@@ -48,7 +48,10 @@ fn resolve_urls(cli: &Globals, config_path: Option<&Path>) -> anyhow::Result<Ser
 pub fn from_config(config: &LabConfig) -> anyhow::Result<ServiceUrls> {
     let bind = config.bind_addr(None);
     let mut urls = BTreeMap::new();
-    for service in Service::ALL.into_iter().filter(|s| config.services.get(*s).enabled) {
+    for service in Service::ALL
+        .into_iter()
+        .filter(|s| config.services.get(*s).enabled)
+    {
         let url = config.service_url(service, bind);
         let parsed = Url::parse(&url).with_context(|| format!("bad URL {url} for {service}"))?;
         urls.insert(service.name().to_string(), parsed);

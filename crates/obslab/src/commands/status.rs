@@ -18,14 +18,20 @@ pub fn run(cli: &Globals, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir(None);
     let path = status_path(&data_dir);
     if !path.exists() {
-        eprintln!("no lab has run with data directory {} (no {})", data_dir.display(), path.display());
+        eprintln!(
+            "no lab has run with data directory {} (no {})",
+            data_dir.display(),
+            path.display()
+        );
         return Ok(ExitCode::FAILURE);
     }
     let mut status = read_status(&path)?;
     let running = status.state != LabState::Stopped && pid_alive(status.pid);
     if running {
         let client = probe_client();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         runtime.block_on(async {
             let probes = status.components.iter().map(|c| {
                 let url = c.health_url.clone();

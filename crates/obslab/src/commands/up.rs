@@ -8,8 +8,8 @@
 
 use crate::cli::Globals;
 use crate::config::{LabConfig, url_for};
-use crate::supervisor::status::{LabState, pid_alive, read_status, status_path};
 use crate::supervisor::health::{probe, probe_client};
+use crate::supervisor::status::{LabState, pid_alive, read_status, status_path};
 use crate::supervisor::{HealthCheck, InProcessSpec, ProcessSpec, RunFn, Running, Supervisor, Timing};
 use anyhow::Context;
 use obslab_demo::Service;
@@ -154,8 +154,15 @@ fn add_demo_services(sup: &mut Supervisor, plan: &Plan) -> anyhow::Result<()> {
 /// The traffic generator, in process. It waits for the gateway to answer before sending, so the
 /// first seconds of a lab do not show as a burst of connection errors.
 fn add_traffic(sup: &mut Supervisor, plan: &Plan) -> anyhow::Result<()> {
-    let gateway = url_for(IpAddr::from([127, 0, 0, 1]), plan.config.services.port(Service::Gateway));
-    let config = plan.config.traffic.resolve(&gateway).map_err(|issue| anyhow::anyhow!("lab.yaml: {issue}"))?;
+    let gateway = url_for(
+        IpAddr::from([127, 0, 0, 1]),
+        plan.config.services.port(Service::Gateway),
+    );
+    let config = plan
+        .config
+        .traffic
+        .resolve(&gateway)
+        .map_err(|issue| anyhow::anyhow!("lab.yaml: {issue}"))?;
     let health = format!("{}/health", config.target.as_str().trim_end_matches('/'));
     let run: RunFn = Box::new(move |stop: CancellationToken| {
         Box::pin(async move {

@@ -34,21 +34,25 @@ impl<'de> Deserialize<'de> for ConfigDuration {
                 f.write_str("a duration such as 250ms, 30s or 1m30s")
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                obslab_model::parse_duration(s).map(ConfigDuration).map_err(|e| {
-                    E::custom(format!("{e} (expected a duration such as 250ms, 30s or 1m30s)"))
-                })
+                obslab_model::parse_duration(s)
+                    .map(ConfigDuration)
+                    .map_err(|e| E::custom(format!("{e} (expected a duration such as 250ms, 30s or 1m30s)")))
             }
             fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
                 if n == 0 {
                     Ok(ConfigDuration(Duration::ZERO))
                 } else {
-                    Err(E::custom(format!("{n} has no unit (expected a duration such as {n}s or {n}ms)")))
+                    Err(E::custom(format!(
+                        "{n} has no unit (expected a duration such as {n}s or {n}ms)"
+                    )))
                 }
             }
             fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
                 match u64::try_from(n) {
                     Ok(n) => self.visit_u64(n),
-                    Err(_) => Err(E::custom(format!("{n} is negative (expected a duration such as 30s)"))),
+                    Err(_) => Err(E::custom(format!(
+                        "{n} is negative (expected a duration such as 30s)"
+                    ))),
                 }
             }
         }

@@ -136,20 +136,29 @@ impl LabConfig {
         if let Some(bind) = &self.bind
             && bind.parse::<IpAddr>().is_err()
         {
-            issues.push("bind", format!("{bind:?} is not an IP address (e.g. 127.0.0.1 or 0.0.0.0)"));
+            issues.push(
+                "bind",
+                format!("{bind:?} is not an IP address (e.g. 127.0.0.1 or 0.0.0.0)"),
+            );
         }
         if let Some(ep) = &self.otlp_endpoint
             && ep != "none"
             && !(ep.starts_with("http://") || ep.starts_with("https://"))
         {
-            issues.push("otlp_endpoint", format!("{ep:?} must be an http:// or https:// URL, or none"));
+            issues.push(
+                "otlp_endpoint",
+                format!("{ep:?} must be an http:// or https:// URL, or none"),
+            );
         }
         self.services.validate(issues);
         let mut seen: Vec<(u16, Service)> = Vec::new();
         for service in Service::ALL.into_iter().filter(|s| self.services.get(*s).enabled) {
             let port = self.services.port(service);
             if let Some((_, other)) = seen.iter().find(|(p, _)| *p == port) {
-                issues.push(format!("services.{service}.port"), format!("port {port} is also used by {other}"));
+                issues.push(
+                    format!("services.{service}.port"),
+                    format!("port {port} is also used by {other}"),
+                );
             }
             seen.push((port, service));
         }
@@ -203,3 +212,6 @@ fn tidy_yaml_error(message: &str, source_name: &str) -> String {
     let message = message.strip_prefix("error: ").unwrap_or(message);
     message.replace("<input>", source_name)
 }
+
+#[cfg(test)]
+mod tests;

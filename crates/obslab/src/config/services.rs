@@ -112,13 +112,19 @@ impl ChaosConfig {
         if let Some(error) = &self.error {
             check_fraction(issues, &format!("{path}.error.rate"), error.rate);
             if !(400..=599).contains(&error.status) {
-                issues.push(format!("{path}.error.status"), "must be an HTTP status between 400 and 599");
+                issues.push(
+                    format!("{path}.error.status"),
+                    "must be an HTTP status between 400 and 599",
+                );
             }
             check_duration_s(issues, &format!("{path}.error.duration_s"), error.duration_s);
         }
         if let Some(leak) = &self.leak {
             if !(leak.mb_per_min.is_finite() && leak.mb_per_min > 0.0) {
-                issues.push(format!("{path}.leak.mb_per_min"), "must be a number greater than 0");
+                issues.push(
+                    format!("{path}.leak.mb_per_min"),
+                    "must be a number greater than 0",
+                );
             }
             check_duration_s(issues, &format!("{path}.leak.duration_s"), leak.duration_s);
         }
@@ -193,17 +199,23 @@ fn deserialize_port<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<u1
         fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
             match u16::try_from(n) {
                 Ok(p) => Ok(Some(p)),
-                Err(_) => Err(E::custom(format!("{n} is not a port number (expected 1 to 65535)"))),
+                Err(_) => Err(E::custom(format!(
+                    "{n} is not a port number (expected 1 to 65535)"
+                ))),
             }
         }
         fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
             match u64::try_from(n) {
                 Ok(n) => self.visit_u64(n),
-                Err(_) => Err(E::custom(format!("{n} is not a port number (expected 1 to 65535)"))),
+                Err(_) => Err(E::custom(format!(
+                    "{n} is not a port number (expected 1 to 65535)"
+                ))),
             }
         }
         fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
-            Err(E::custom(format!("{s:?} is not a port number (expected 1 to 65535)")))
+            Err(E::custom(format!(
+                "{s:?} is not a port number (expected 1 to 65535)"
+            )))
         }
         fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
             Ok(None)

@@ -52,7 +52,10 @@ impl SupervisorConfig {
         if self.restart_backoff_initial > self.restart_backoff_max {
             issues.push(
                 "supervisor.restart_backoff_initial",
-                format!("{} is larger than restart_backoff_max ({})", self.restart_backoff_initial, self.restart_backoff_max),
+                format!(
+                    "{} is larger than restart_backoff_max ({})",
+                    self.restart_backoff_initial, self.restart_backoff_max
+                ),
             );
         }
     }

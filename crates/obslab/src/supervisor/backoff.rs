@@ -47,7 +47,10 @@ mod tests {
     fn doubles_up_to_the_cap() {
         let mut b = Backoff::new(ms(250), Duration::from_secs(30), Duration::from_secs(10));
         let delays: Vec<u64> = (0..10).map(|_| b.next_delay(ms(0)).as_millis() as u64).collect();
-        assert_eq!(delays, [250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+        assert_eq!(
+            delays,
+            [250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        );
     }
 
     #[test]
@@ -63,7 +66,11 @@ mod tests {
 
     #[test]
     fn initial_above_max_is_capped() {
-        let mut b = Backoff::new(Duration::from_secs(60), Duration::from_secs(30), Duration::from_secs(10));
+        let mut b = Backoff::new(
+            Duration::from_secs(60),
+            Duration::from_secs(30),
+            Duration::from_secs(10),
+        );
         assert_eq!(b.next_delay(ms(0)), Duration::from_secs(30));
         assert_eq!(b.next_delay(ms(0)), Duration::from_secs(30));
     }

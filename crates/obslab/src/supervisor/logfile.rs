@@ -63,7 +63,10 @@ pub fn normalize_line(service: &str, stream: Stream, raw: &[u8], now: DateTime<U
 /// A line the supervisor itself writes into a service's log (restarts, exits).
 pub fn supervisor_line(service: &str, level: &str, message: &str, fields: Map<String, Value>) -> String {
     let mut obj = Map::new();
-    obj.insert("timestamp".into(), Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true).into());
+    obj.insert(
+        "timestamp".into(),
+        Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true).into(),
+    );
     obj.insert("level".into(), level.into());
     obj.insert("service".into(), service.into());
     obj.insert("stream".into(), "supervisor".into());
@@ -129,7 +132,10 @@ pub async fn pump<R: AsyncBufRead + Unpin>(mut reader: R, service: String, strea
 }
 
 /// Reads up to and including the next newline, or [`MAX_LINE`] bytes, whichever comes first.
-async fn read_line_capped<R: AsyncBufRead + Unpin>(reader: &mut R, out: &mut Vec<u8>) -> std::io::Result<usize> {
+async fn read_line_capped<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    out: &mut Vec<u8>,
+) -> std::io::Result<usize> {
     loop {
         let available = reader.fill_buf().await?;
         if available.is_empty() {
@@ -164,7 +170,10 @@ mod tests {
         let out = normalize_line("api", Stream::Stdout, raw, now()).unwrap();
         assert_eq!(out.as_bytes(), raw);
         let crlf = b"{\"a\":1}\r\n";
-        assert_eq!(normalize_line("api", Stream::Stdout, crlf, now()).unwrap(), "{\"a\":1}");
+        assert_eq!(
+            normalize_line("api", Stream::Stdout, crlf, now()).unwrap(),
+            "{\"a\":1}"
+        );
     }
 
     #[test]

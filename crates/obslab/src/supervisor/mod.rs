@@ -229,7 +229,13 @@ impl Supervisor {
             }
         }
         let ready = Arc::new(tokio::sync::Notify::new());
-        tasks.spawn(probe_loop(probes, shared.clone(), self.timing, shutdown.clone(), ready.clone()));
+        tasks.spawn(probe_loop(
+            probes,
+            shared.clone(),
+            self.timing,
+            shutdown.clone(),
+            ready.clone(),
+        ));
         Ok(Running {
             shared,
             shutdown,
@@ -259,7 +265,12 @@ impl Running {
     pub async fn wait_ready(&self) -> Duration {
         loop {
             let notified = self.ready.notified();
-            if self.status().components.iter().all(|c| c.health == Health::Healthy) {
+            if self
+                .status()
+                .components
+                .iter()
+                .all(|c| c.health == Health::Healthy)
+            {
                 break;
             }
             let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
@@ -328,12 +339,17 @@ async fn probe_loop(
             let snap = shared.snapshot();
             probes.iter().map(|(idx, _)| snap.components[*idx].pid).collect()
         };
-        let results = futures::future::join_all(probes.iter().map(|(_, url)| health::probe(&client, url))).await;
+        let results =
+            futures::future::join_all(probes.iter().map(|(_, url)| health::probe(&client, url))).await;
         for (((idx, _), pid), ok) in probes.iter().zip(pids).zip(results) {
             shared.record_probe(*idx, pid, ok);
         }
         ready.notify_waiters();
-        let all_healthy = shared.snapshot().components.iter().all(|c| c.health == Health::Healthy);
+        let all_healthy = shared
+            .snapshot()
+            .components
+            .iter()
+            .all(|c| c.health == Health::Healthy);
         let pause = if all_healthy {
             timing.health_interval
         } else {

@@ -158,7 +158,11 @@ pub async fn terminate(child: &mut Child, timeout: Duration) -> String {
         Ok(status) => describe(status),
         Err(_) => {
             let _ = child.start_kill();
-            format!("{} (killed after {}ms)", describe(child.wait().await), timeout.as_millis())
+            format!(
+                "{} (killed after {}ms)",
+                describe(child.wait().await),
+                timeout.as_millis()
+            )
         }
     }
 }

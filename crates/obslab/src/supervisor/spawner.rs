@@ -25,16 +25,18 @@ impl Spawner {
     /// Starts the spawning thread inside the given runtime, so that tokio reaps the children.
     pub fn start(handle: tokio::runtime::Handle) -> io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Request>();
-        std::thread::Builder::new().name("obslab-spawner".into()).spawn(move || {
-            let _guard = handle.enter();
-            for mut req in rx {
-                let _ = req.reply.send(req.cmd.spawn());
-            }
-            // Children forked here must keep their parent thread until the process exits.
-            loop {
-                std::thread::park();
-            }
-        })?;
+        std::thread::Builder::new()
+            .name("obslab-spawner".into())
+            .spawn(move || {
+                let _guard = handle.enter();
+                for mut req in rx {
+                    let _ = req.reply.send(req.cmd.spawn());
+                }
+                // Children forked here must keep their parent thread until the process exits.
+                loop {
+                    std::thread::park();
+                }
+            })?;
         Ok(Self { tx })
     }
 
@@ -44,7 +46,8 @@ impl Spawner {
         self.tx
             .send(Request { cmd, reply })
             .map_err(|_| io::Error::other("the spawning thread has stopped"))?;
-        rx.await.map_err(|_| io::Error::other("the spawning thread has stopped"))?
+        rx.await
+            .map_err(|_| io::Error::other("the spawning thread has stopped"))?
     }
 }
 

@@ -45,7 +45,11 @@ impl LabDir {
     }
 
     pub fn port(&self, service: &str) -> u16 {
-        self.ports.iter().find(|(n, _)| n == service).map(|(_, p)| *p).unwrap()
+        self.ports
+            .iter()
+            .find(|(n, _)| n == service)
+            .map(|(_, p)| *p)
+            .unwrap()
     }
 
     /// `obslab --data <data> ...`.
@@ -140,7 +144,10 @@ impl Lab {
 pub fn alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
-            let state = stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next());
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.split_whitespace().next());
             !matches!(state, Some("Z") | Some("X") | None)
         }
         Err(_) => false,
@@ -168,7 +175,10 @@ pub fn http(method: &str, port: u16, path: &str, body: Option<&str>) -> Option<(
     let mut resp = String::new();
     s.read_to_string(&mut resp).ok()?;
     let status = resp.split_whitespace().nth(1)?.parse().ok()?;
-    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = resp
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Some((status, body))
 }
 
@@ -181,7 +191,8 @@ pub fn json_lines(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
         .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: bad line {l:?}: {e}", path.display()));
+            let v: Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: bad line {l:?}: {e}", path.display()));
             assert!(v.is_object(), "{}: not an object: {l}", path.display());
             v
         })

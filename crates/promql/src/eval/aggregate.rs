@@ -83,7 +83,10 @@ fn param_k(v: f64) -> Result<i64> {
         return Err(QueryError::Execution("Parameter value is NaN".into()));
     }
     if v >= 9.223372036854776e18 || v < -9.223372036854776e18 {
-        return Err(QueryError::Execution(format!("Scalar value {} overflows int64", super::functions::go_float(v))));
+        return Err(QueryError::Execution(format!(
+            "Scalar value {} overflows int64",
+            super::functions::go_float(v)
+        )));
     }
     Ok(v as i64)
 }
@@ -137,7 +140,10 @@ impl Evaluator<'_> {
             }
         }
         let input = self.eval_vector(&a.expr, ts)?;
-        let keys: Vec<Labels> = input.iter().map(|s| group_labels(&s.labels, &a.modifier)).collect();
+        let keys: Vec<Labels> = input
+            .iter()
+            .map(|s| group_labels(&s.labels, &a.modifier))
+            .collect();
         match op {
             T_TOPK | T_BOTTOMK | T_LIMITK | T_LIMIT_RATIO => {
                 let p = param_f.unwrap_or_else(|| vec![0.0; n]);
@@ -237,7 +243,8 @@ impl Evaluator<'_> {
                     T_COUNT | T_GROUP => acc.count += 1.0,
                     T_MIN | T_MAX => {
                         acc.has_float = true;
-                        if first || acc.f.is_nan() || (op == T_MAX && acc.f < f) || (op == T_MIN && acc.f > f) {
+                        if first || acc.f.is_nan() || (op == T_MAX && acc.f < f) || (op == T_MIN && acc.f > f)
+                        {
                             acc.f = f;
                         }
                         acc.count += 1.0;
@@ -247,7 +254,11 @@ impl Evaluator<'_> {
                         if first {
                             acc.count = 1.0;
                             acc.mean = f;
-                            acc.f = if f.is_nan() || f.is_infinite() { f64::NAN } else { 0.0 };
+                            acc.f = if f.is_nan() || f.is_infinite() {
+                                f64::NAN
+                            } else {
+                                0.0
+                            };
                             return;
                         }
                         acc.count += 1.0;
@@ -274,12 +285,43 @@ impl Evaluator<'_> {
                         && cur.custom_bounds_differ(h)
                     {
                         let pos = position(self.query, "");
-                        self.annos.info(format!("mismatched custom buckets were reconciled during aggregation {pos}"));
+                        self.annos.info(format!(
+                            "mismatched custom buckets were reconciled during aggregation {pos}"
+                        ));
+                    }
+                    if op == T_AVG {
+                        // Incremental mean, so that huge counts do not overflow.
+                        let k = acc.count;
+                        acc.h = match acc.h.take() {
+                            None => Some((**h).clone()),
+                            Some(mean) => {
+                                let mut left = (**h).clone();
+                                left.div(k);
+                                let mut right = mean.clone();
+                                right.div(k);
+                                match left.sub(&right).and_then(|d| mean.add(&d)) {
+                                    Ok(x) => Some(x),
+                                    Err(_) => {
+                                        acc.hist_err = true;
+                                        Some(mean)
+                                    }
+                                }
+                            }
+                        };
+                        return;
                     }
                     match &acc.h {
                         None => acc.h = Some((**h).clone()),
-                        Some(cur) => match cur.add(h) {
-                            Ok(x) => acc.h = Some(x),
+                        Some(cur) => match cur.add_with_hint(h) {
+                            Ok((x, collision)) => {
+                                if collision {
+                                    let pos = position(self.query, "");
+                                    self.annos.warn(format!(
+                                        "conflicting counter resets during histogram aggregation {pos}"
+                                    ));
+                                }
+                                acc.h = Some(x)
+                            }
                             Err(_) => acc.hist_err = true,
                         },
                     }
@@ -321,9 +363,13 @@ impl Evaluator<'_> {
                         return None;
                     }
                     let mut h = acc.h.take()?;
-                    h.sum = acc.hsum.0 + acc.hsum.1;
                     if op == T_AVG {
-                        h.div(acc.count);
+                        let s = (acc.hsum.0 + acc.hsum.1) / acc.count;
+                        if s.is_finite() {
+                            h.sum = s;
+                        }
+                    } else {
+                        h.sum = acc.hsum.0 + acc.hsum.1;
                     }
                     h.compact();
                     return Some(PointValue::Histogram(Arc::new(h)));
@@ -408,7 +454,8 @@ impl Evaluator<'_> {
                 if matches!(op, T_TOPK | T_BOTTOMK) && matches!(v, PointValue::Histogram(_)) {
                     let pos = position(self.query, "");
                     let name = if op == T_TOPK { "topk" } else { "bottomk" };
-                    self.annos.info(format!("ignored histogram in {name} aggregation {pos}"));
+                    self.annos
+                        .info(format!("ignored histogram in {name} aggregation {pos}"));
                     continue;
                 }
                 groups[gid[si]].push(si);
@@ -424,7 +471,12 @@ impl Evaluator<'_> {
                         if k < 1 {
                             continue;
                         }
-                        let val = |si: usize| input[si].vals[i].as_ref().and_then(PointValue::as_float).unwrap_or(f64::NAN);
+                        let val = |si: usize| {
+                            input[si].vals[i]
+                                .as_ref()
+                                .and_then(PointValue::as_float)
+                                .unwrap_or(f64::NAN)
+                        };
                         let mut m = members;
                         m.sort_by(|&a, &b| {
                             let (x, y) = (val(a), val(b));

@@ -21,7 +21,12 @@ impl Annotations {
 /// `(line:col)` of the first occurrence of `needle` in `query` (1-based), or of the start when
 /// absent; annotations end with the position of the expression they are about.
 pub(crate) fn position(query: &str, needle: &str) -> String {
-    let off = if needle.is_empty() { None } else { query.find(needle) }.unwrap_or(0);
+    let off = if needle.is_empty() {
+        None
+    } else {
+        query.find(needle)
+    }
+    .unwrap_or(0);
     let before = &query[..off];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;

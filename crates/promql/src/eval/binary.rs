@@ -191,8 +191,12 @@ impl Evaluator<'_> {
                     })
                     .collect(),
             )),
-            (EVal::Vector(v), EVal::Scalar(s)) => Ok(EVal::Vector(self.vector_scalar(op, v, &s, false, return_bool))),
-            (EVal::Scalar(s), EVal::Vector(v)) => Ok(EVal::Vector(self.vector_scalar(op, v, &s, true, return_bool))),
+            (EVal::Vector(v), EVal::Scalar(s)) => {
+                Ok(EVal::Vector(self.vector_scalar(op, v, &s, false, return_bool)))
+            }
+            (EVal::Scalar(s), EVal::Vector(v)) => {
+                Ok(EVal::Vector(self.vector_scalar(op, v, &s, true, return_bool)))
+            }
             (EVal::Vector(l), EVal::Vector(r)) => {
                 let card = b
                     .modifier
@@ -203,8 +207,20 @@ impl Evaluator<'_> {
                 let out = match op {
                     T_LAND | T_LOR | T_LUNLESS => set_op(op, l, r, &matching, ts.len()),
                     _ => {
-                        let fill = b.modifier.as_ref().map(|m| (m.fill_values.lhs, m.fill_values.rhs));
-                        self.vector_vector(op, l, r, &card, &matching, return_bool, fill.unwrap_or((None, None)), ts.len())?
+                        let fill = b
+                            .modifier
+                            .as_ref()
+                            .map(|m| (m.fill_values.lhs, m.fill_values.rhs));
+                        self.vector_vector(
+                            op,
+                            l,
+                            r,
+                            &card,
+                            &matching,
+                            return_bool,
+                            fill.unwrap_or((None, None)),
+                            ts.len(),
+                        )?
                     }
                 };
                 Ok(EVal::Vector(out))
@@ -469,9 +485,11 @@ pub(crate) fn go_labels(l: &Labels) -> String {
 
 fn match_labels(l: &Labels, matching: &Option<LabelModifier>) -> Labels {
     match matching {
-        Some(LabelModifier::Include(on)) => {
-            Labels::from_pairs(l.iter().filter(|x| on.labels.contains(&x.name)).map(|x| (x.name.clone(), x.value.clone())))
-        }
+        Some(LabelModifier::Include(on)) => Labels::from_pairs(
+            l.iter()
+                .filter(|x| on.labels.contains(&x.name))
+                .map(|x| (x.name.clone(), x.value.clone())),
+        ),
         Some(LabelModifier::Exclude(ign)) => Labels::from_pairs(
             l.iter()
                 .filter(|x| !ign.labels.contains(&x.name) && x.name != METRIC_NAME)

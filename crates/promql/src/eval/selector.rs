@@ -41,7 +41,10 @@ pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>
     }
     if let Some(name) = &vs.name {
         for g in alts.iter_mut() {
-            if !g.iter().any(|m| m.name == obslab_model::METRIC_NAME && m.op == MatchOp::Equal) {
+            if !g
+                .iter()
+                .any(|m| m.name == obslab_model::METRIC_NAME && m.op == MatchOp::Equal)
+            {
                 g.push(
                     Matcher::new(MatchOp::Equal, obslab_model::METRIC_NAME, name.clone())
                         .map_err(|e| QueryError::BadData(e.to_string()))?,
@@ -190,7 +193,8 @@ impl Evaluator<'_> {
                     (Some(a), Some(b)) => (*a, *b),
                     _ => (0, 0),
                 };
-                let loaded = self.load_series(vs, first.saturating_sub(range).saturating_add(1), last, range)?;
+                let loaded =
+                    self.load_series(vs, first.saturating_sub(range).saturating_add(1), last, range)?;
                 let series = loaded
                     .into_iter()
                     .map(|(labels, samples)| RangeArgSeries {

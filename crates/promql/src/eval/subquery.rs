@@ -27,8 +27,15 @@ impl Evaluator<'_> {
         if start <= lo {
             start = start.saturating_add(step);
         }
-        let points = if last < start { 0 } else { (last - start) / step + 1 };
-        let max_points = (self.opts.max_samples as i64).max(1).saturating_mul(4).max(1_000_000);
+        let points = if last < start {
+            0
+        } else {
+            (last - start) / step + 1
+        };
+        let max_points = (self.opts.max_samples as i64)
+            .max(1)
+            .saturating_mul(4)
+            .max(1_000_000);
         if points > max_points {
             return Err(QueryError::TooManySamples("query execution".into()));
         }
@@ -62,7 +69,11 @@ impl Evaluator<'_> {
                     .collect(),
                 drop_name: false,
             }],
-            _ => return Err(QueryError::BadData("subquery is only allowed on instant vector".into())),
+            _ => {
+                return Err(QueryError::BadData(
+                    "subquery is only allowed on instant vector".into(),
+                ));
+            }
         };
         Ok(RangeArg {
             series,

@@ -25,7 +25,8 @@ pub fn almost_equal(a: f64, b: f64) -> bool {
 }
 
 fn hist_matches(exp: &FloatHistogram, act: &FloatHistogram) -> bool {
-    if exp.counter_reset_hint != CounterResetHint::Unknown && exp.counter_reset_hint != act.counter_reset_hint {
+    if exp.counter_reset_hint != CounterResetHint::Unknown && exp.counter_reset_hint != act.counter_reset_hint
+    {
         return false;
     }
     let mut e = exp.clone();
@@ -83,7 +84,10 @@ pub fn compare_instant(ev: &Eval, v: &QueryValue) -> Result<(), String> {
                 return Err("expected a scalar, got a vector".into());
             }
             if expected.len() != samples.len() {
-                let got: Vec<String> = samples.iter().map(|s| format!("{} {}", s.labels, show(&s.value))).collect();
+                let got: Vec<String> = samples
+                    .iter()
+                    .map(|s| format!("{} {}", s.labels, show(&s.value)))
+                    .collect();
                 return Err(format!(
                     "expected {} samples, got {}: [{}]",
                     expected.len(),
@@ -91,7 +95,8 @@ pub fn compare_instant(ev: &Eval, v: &QueryValue) -> Result<(), String> {
                     got.join(", ")
                 ));
             }
-            let pos: HashMap<&Labels, usize> = expected.iter().enumerate().map(|(i, (l, _))| (*l, i)).collect();
+            let pos: HashMap<&Labels, usize> =
+                expected.iter().enumerate().map(|(i, (l, _))| (*l, i)).collect();
             for (i, s) in samples.iter().enumerate() {
                 let Some(&j) = pos.get(&s.labels) else {
                     return Err(format!("unexpected series {} {}", s.labels, show(&s.value)));
@@ -141,7 +146,12 @@ pub fn compare_matrix(ev: &Eval, m: &[RangeSeries], start: i64, step: i64) -> Re
     }
     if expected.len() != m.len() {
         let got: Vec<String> = m.iter().map(|s| s.labels.to_string()).collect();
-        return Err(format!("expected {} series, got {}: [{}]", expected.len(), m.len(), got.join(", ")));
+        return Err(format!(
+            "expected {} series, got {}: [{}]",
+            expected.len(),
+            m.len(),
+            got.join(", ")
+        ));
     }
     for s in m {
         let Some(exp) = expected.get(&s.labels) else {
@@ -186,7 +196,10 @@ fn check_level(level: &str, exp: &AnnotationExpect, got: &[String]) -> Result<()
             .iter()
             .any(|r| regex::Regex::new(r).map(|re| re.is_match(g)).unwrap_or(false));
         if !by_msg && !by_re {
-            return Err(format!("unexpected {level} annotation {g:?}, expected one of {:?} {:?}", exp.msgs, exp.regexes));
+            return Err(format!(
+                "unexpected {level} annotation {g:?}, expected one of {:?} {:?}",
+                exp.msgs, exp.regexes
+            ));
         }
     }
     Ok(())

@@ -13,7 +13,10 @@ pub use runner::{FileReport, StatementResult, run_file, run_script, test_engine}
 pub fn format_reports(reports: &[FileReport], verbose: bool) -> String {
     let mut out = String::new();
     let width = reports.iter().map(|r| r.file.len()).max().unwrap_or(4).max(4);
-    out.push_str(&format!("{:<width$}  {:>6}  {:>6}  {:>6}\n", "file", "passed", "failed", "score"));
+    out.push_str(&format!(
+        "{:<width$}  {:>6}  {:>6}  {:>6}\n",
+        "file", "passed", "failed", "score"
+    ));
     let (mut p, mut f) = (0, 0);
     for r in reports {
         let total = r.statements.len().max(1);

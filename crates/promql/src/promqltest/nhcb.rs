@@ -55,7 +55,8 @@ pub fn convert_nhcb(l: &Load) -> Vec<(Labels, Vec<(i64, FloatHistogram)>)> {
         if fam.buckets.is_empty() {
             continue;
         }
-        fam.buckets.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+        fam.buckets
+            .sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
         let n = fam.buckets.iter().map(|b| b.1.len()).max().unwrap_or(0);
         let mut samples = Vec::new();
         for i in 0..n {
@@ -79,7 +80,11 @@ pub fn convert_nhcb(l: &Load) -> Vec<(Labels, Vec<(i64, FloatHistogram)>)> {
             let (spans, buckets) = compact_pairs(pairs);
             let h = FloatHistogram {
                 schema: CUSTOM_BUCKETS_SCHEMA,
-                count: fam.count.as_ref().and_then(|v| float_at(v, i)).unwrap_or(inf_count),
+                count: fam
+                    .count
+                    .as_ref()
+                    .and_then(|v| float_at(v, i))
+                    .unwrap_or(inf_count),
                 sum: fam.sum.as_ref().and_then(|v| float_at(v, i)).unwrap_or(0.0),
                 positive_spans: spans,
                 positive_buckets: buckets,

@@ -45,8 +45,14 @@ pub struct AnnotationExpect {
 
 #[derive(Debug, Clone)]
 pub enum EvalKind {
-    Instant { at_ms: i64 },
-    Range { start_ms: i64, end_ms: i64, step_ms: i64 },
+    Instant {
+        at_ms: i64,
+    },
+    Range {
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -72,7 +78,11 @@ pub enum Command {
     Clear,
     Eval(Box<Eval>),
     /// A statement that could not be parsed; an `eval` counts as failed.
-    Invalid { line: usize, is_eval: bool, msg: String },
+    Invalid {
+        line: usize,
+        is_eval: bool,
+        msg: String,
+    },
 }
 
 /// Parses a duration like `5m`, `-10s`, `0` into milliseconds.
@@ -118,7 +128,9 @@ fn parse_histogram(s: &str) -> Result<FloatHistogram, String> {
     let (mut off, mut noff) = (0i32, 0i32);
     let mut rest = inner.trim();
     while !rest.is_empty() {
-        let (key, after) = rest.split_once(':').ok_or_else(|| format!("invalid histogram field in {s:?}"))?;
+        let (key, after) = rest
+            .split_once(':')
+            .ok_or_else(|| format!("invalid histogram field in {s:?}"))?;
         let key = key.trim();
         let after = after.trim_start();
         let (val, next) = if after.starts_with('[') {
@@ -227,7 +239,10 @@ fn split_inc(base: &str) -> Option<(&str, char, &str)> {
         if (b[i] == b'+' || b[i] == b'-') && !matches!(b[i - 1], b'e' | b'E') {
             return Some((&base[..i], b[i] as char, &base[i + 1..]));
         }
-        if (b[i] == b'+' || b[i] == b'-') && matches!(b[i - 1], b'e' | b'E') && base[..i - 1].to_ascii_lowercase().ends_with("inf") {
+        if (b[i] == b'+' || b[i] == b'-')
+            && matches!(b[i - 1], b'e' | b'E')
+            && base[..i - 1].to_ascii_lowercase().ends_with("inf")
+        {
             return Some((&base[..i], b[i] as char, &base[i + 1..]));
         }
     }
@@ -239,20 +254,27 @@ pub fn parse_values(s: &str) -> Result<Vec<SeqValue>, String> {
     let mut out = Vec::new();
     for item in tokenize_values(s) {
         if item.starts_with("{{") {
-            let close = item.rfind("}}").ok_or_else(|| format!("invalid histogram {item:?}"))?;
+            let close = item
+                .rfind("}}")
+                .ok_or_else(|| format!("invalid histogram {item:?}"))?;
             if close + 2 == item.len() {
                 out.push(SeqValue::Histogram(parse_histogram(&item)?));
                 continue;
             }
             // {{a}}xN or {{a}}+{{b}}xN
             let (base, times) = {
-                let xpos = item.rfind('x').ok_or_else(|| format!("invalid histogram sequence {item:?}"))?;
+                let xpos = item
+                    .rfind('x')
+                    .ok_or_else(|| format!("invalid histogram sequence {item:?}"))?;
                 let n: usize = item[xpos + 1..]
                     .parse()
                     .map_err(|_| format!("invalid histogram sequence {item:?}"))?;
                 (&item[..xpos], n)
             };
-            let first_end = base.find("}}").ok_or_else(|| format!("invalid histogram {item:?}"))? + 2;
+            let first_end = base
+                .find("}}")
+                .ok_or_else(|| format!("invalid histogram {item:?}"))?
+                + 2;
             let a = parse_histogram(&base[..first_end])?;
             let rest = &base[first_end..];
             let (sign, delta) = if rest.is_empty() {
@@ -306,7 +328,10 @@ pub fn parse_values(s: &str) -> Result<Vec<SeqValue>, String> {
                 let b = parse_float(b).ok_or_else(|| format!("invalid value {item:?}"))?;
                 (a, if op == '-' { -b } else { b })
             }
-            None => (parse_float(base).ok_or_else(|| format!("invalid value {item:?}"))?, 0.0),
+            None => (
+                parse_float(base).ok_or_else(|| format!("invalid value {item:?}"))?,
+                0.0,
+            ),
         };
         let mut cur = start;
         for _ in 0..=times {
@@ -472,7 +497,11 @@ pub fn parse_script(text: &str) -> Vec<Command> {
         .lines()
         .map(|l| {
             let t = l.trim();
-            if t.starts_with('#') { String::new() } else { t.to_string() }
+            if t.starts_with('#') {
+                String::new()
+            } else {
+                t.to_string()
+            }
         })
         .collect();
     let mut cmds = Vec::new();
@@ -568,7 +597,8 @@ fn parse_eval(line: &str, lineno: usize, body: &[(usize, &String)]) -> Result<Ev
                 "ordered" => ev.ordered = true,
                 "string" => {
                     let s = arg.trim();
-                    let unq = promql_parser::util::unquote_string(s).unwrap_or_else(|_| s.trim_matches('"').to_string());
+                    let unq = promql_parser::util::unquote_string(s)
+                        .unwrap_or_else(|_| s.trim_matches('"').to_string());
                     ev.expect_string = Some(unq);
                 }
                 "warn" => parse_annotation(arg, &mut ev.warn),
@@ -581,7 +611,11 @@ fn parse_eval(line: &str, lineno: usize, body: &[(usize, &String)]) -> Result<Ev
                     if w.len() != 7 || w[0] != "vector" || w[1] != "from" || w[3] != "to" || w[5] != "step" {
                         return Err(format!("invalid expect line {l:?}"));
                     }
-                    ev.range_vector = Some((parse_duration_ms(w[2])?, parse_duration_ms(w[4])?, parse_duration_ms(w[6])?));
+                    ev.range_vector = Some((
+                        parse_duration_ms(w[2])?,
+                        parse_duration_ms(w[4])?,
+                        parse_duration_ms(w[6])?,
+                    ));
                 }
                 _ => return Err(format!("invalid expect line {l:?}")),
             }
@@ -641,7 +675,9 @@ mod tests {
 
     #[test]
     fn parses_eval_blocks() {
-        let cmds = parse_script("load 1m\n  m{a=\"b\"} 1 2\n\neval instant at 1m m\n  expect ordered\n  m{a=\"b\"} 2\n");
+        let cmds = parse_script(
+            "load 1m\n  m{a=\"b\"} 1 2\n\neval instant at 1m m\n  expect ordered\n  m{a=\"b\"} 2\n",
+        );
         assert_eq!(cmds.len(), 2);
         let Command::Eval(e) = &cmds[1] else { panic!() };
         assert!(e.ordered);

@@ -94,9 +94,10 @@ pub fn run_script(file: &str, text: &str) -> FileReport {
                 }
             }
             Command::Eval(ev) => {
-                let failure = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_eval(&engine, &store, &ev)))
-                    .unwrap_or_else(|_| Err("panic while evaluating".into()))
-                    .err();
+                let failure =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_eval(&engine, &store, &ev)))
+                        .unwrap_or_else(|_| Err("panic while evaluating".into()))
+                        .err();
                 statements.push(StatementResult {
                     line: ev.line,
                     expr: ev.expr.clone(),
@@ -120,7 +121,9 @@ fn load(store: &MemStorage, l: &Load) {
                 SeqValue::Omitted => {}
                 SeqValue::Float(f) => store.append_float(&s.labels, t, *f),
                 SeqValue::Stale => store.append_float(&s.labels, t, stale_nan()),
-                SeqValue::Histogram(h) => store.append(&s.labels, t, SampleValue::Histogram(Arc::new(h.clone()))),
+                SeqValue::Histogram(h) => {
+                    store.append(&s.labels, t, SampleValue::Histogram(Arc::new(h.clone())))
+                }
             }
         }
     }
@@ -188,7 +191,8 @@ fn add_at(e: &mut Expr, t: SystemTime) -> bool {
         Expr::Binary(b) => add_at(&mut b.lhs, t) & add_at(&mut b.rhs, t),
         Expr::Paren(p) => add_at(&mut p.expr, t),
         Expr::Call(c) => {
-            let mut ok = !AT_UNSAFE.contains(&c.func.name) && !matches!(c.func.name, "start" | "end" | "range" | "step");
+            let mut ok = !AT_UNSAFE.contains(&c.func.name)
+                && !matches!(c.func.name, "start" | "end" | "range" | "step");
             for a in c.args.args.iter_mut() {
                 ok &= add_at(a, t);
             }
@@ -242,18 +246,35 @@ fn run_eval(engine: &Engine, store: &MemStorage, ev: &Eval) -> Result<(), String
                 }
             }
             for (expr, t) in variants {
-                let text = expr.as_ref().map(|e| e.to_string()).unwrap_or_else(|| ev.expr.clone());
+                let text = expr
+                    .as_ref()
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| ev.expr.clone());
                 let res = engine.instant_query(store, &text, t);
                 let res = match check_fail(ev, res) {
                     Ok(Some(r)) => r,
                     Ok(None) => continue,
-                    Err(e) => return Err(if expr.is_some() { format!("{e} (with @ at {t}ms: {text})") } else { e }),
+                    Err(e) => {
+                        return Err(if expr.is_some() {
+                            format!("{e} (with @ at {t}ms: {text})")
+                        } else {
+                            e
+                        });
+                    }
                 };
-                let suffix = |e: String| if expr.is_some() { format!("{e} (with @ at {t}ms: {text})") } else { e };
+                let suffix = |e: String| {
+                    if expr.is_some() {
+                        format!("{e} (with @ at {t}ms: {text})")
+                    } else {
+                        e
+                    }
+                };
                 check_annotations(ev, &res).map_err(suffix)?;
                 compare_instant(ev, &res.value).map_err(suffix)?;
                 // The same query as a range query around t must agree at t.
-                let uses_range_fns = ["start()", "end()", "range()", "step()"].iter().any(|f| ev.expr.contains(f));
+                let uses_range_fns = ["start()", "end()", "range()", "step()"]
+                    .iter()
+                    .any(|f| ev.expr.contains(f));
                 if ev.expect_string.is_some() || ev.range_vector.is_some() || uses_range_fns {
                     continue;
                 }
@@ -284,10 +305,13 @@ fn run_eval(engine: &Engine, store: &MemStorage, ev: &Eval) -> Result<(), String
                 let as_value = match &res.value {
                     QueryValue::Scalar { .. } => QueryValue::Scalar {
                         t,
-                        v: vec.first().and_then(|s| match s.value {
-                            PointValue::Float(f) => Some(f),
-                            _ => None,
-                        }).unwrap_or(f64::NAN),
+                        v: vec
+                            .first()
+                            .and_then(|s| match s.value {
+                                PointValue::Float(f) => Some(f),
+                                _ => None,
+                            })
+                            .unwrap_or(f64::NAN),
                     },
                     _ => QueryValue::Vector(vec),
                 };

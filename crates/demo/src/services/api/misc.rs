@@ -21,9 +21,8 @@ pub async fn users(State(s): State<ApiState>) -> Result<Json<Value>, ApiError> {
         return Err(ApiError::internal("user directory unavailable"));
     }
     const SQL: &str = "SELECT id, name, email FROM customers ORDER BY id LIMIT 50";
-    let users = s
-        .db
-        .query(SQL, |c| {
+    let users =
+        s.db.query(SQL, |c| {
             let mut stmt = c.prepare_cached(SQL)?;
             let rows = stmt.query_map([], |r| {
                 Ok(json!({"id": r.get::<_, i64>(0)?, "name": r.get::<_, String>(1)?,
@@ -81,7 +80,9 @@ pub async fn smoke_db(State(s): State<ApiState>) -> Result<Json<Value>, ApiError
     let mut results = serde_json::Map::new();
     for _round in 0..4 {
         for sql in QUERIES {
-            let n: i64 = s.db.query(sql, move |c| c.query_row(sql, [], |r| r.get(0))).await?;
+            let n: i64 =
+                s.db.query(sql, move |c| c.query_row(sql, [], |r| r.get(0)))
+                    .await?;
             results.insert(sql.to_string(), json!(n));
         }
     }

@@ -59,8 +59,16 @@ pub fn app(args: &RunArgs, shell: &mut Shell) -> anyhow::Result<Router> {
     };
     let r = &mut shell.registry;
     r.register("orders", "Orders by final status", metrics.orders.clone());
-    r.register("orders_value", "Total value of confirmed orders", metrics.orders_value.clone());
-    r.register("cache_hits", "Product cache lookups by result (hit or miss)", metrics.cache.clone());
+    r.register(
+        "orders_value",
+        "Total value of confirmed orders",
+        metrics.orders_value.clone(),
+    );
+    r.register(
+        "cache_hits",
+        "Product cache lookups by result (hit or miss)",
+        metrics.cache.clone(),
+    );
     let state = ApiState {
         db,
         client: super::http_client(Duration::from_secs(10))?,
@@ -80,6 +88,9 @@ pub fn app(args: &RunArgs, shell: &mut Shell) -> anyhow::Result<Router> {
         .route("/api/orders", get(orders::list).post(orders::create))
         .route("/api/orders/{id}", get(orders::one))
         .route("/api/tasks", get(tasks::list).post(tasks::create))
-        .route("/api/tasks/{id}", get(tasks::one).put(tasks::update).delete(tasks::delete))
+        .route(
+            "/api/tasks/{id}",
+            get(tasks::one).put(tasks::update).delete(tasks::delete),
+        )
         .with_state(state))
 }

@@ -65,7 +65,9 @@ impl OrderRequest {
             return Err(ApiError::bad_request("items must not be empty"));
         }
         if self.items.len() > MAX_ITEMS {
-            return Err(ApiError::bad_request(format!("at most {MAX_ITEMS} items per order")));
+            return Err(ApiError::bad_request(format!(
+                "at most {MAX_ITEMS} items per order"
+            )));
         }
         let mut merged = BTreeMap::new();
         for item in &self.items {
@@ -73,12 +75,16 @@ impl OrderRequest {
                 return Err(ApiError::bad_request("product_id must be a positive integer"));
             }
             if !(1..=MAX_QUANTITY).contains(&item.quantity) {
-                return Err(ApiError::bad_request(format!("quantity must be between 1 and {MAX_QUANTITY}")));
+                return Err(ApiError::bad_request(format!(
+                    "quantity must be between 1 and {MAX_QUANTITY}"
+                )));
             }
             *merged.entry(item.product_id).or_insert(0) += item.quantity;
         }
         if merged.values().any(|q| *q > MAX_QUANTITY) {
-            return Err(ApiError::bad_request(format!("quantity must be between 1 and {MAX_QUANTITY}")));
+            return Err(ApiError::bad_request(format!(
+                "quantity must be between 1 and {MAX_QUANTITY}"
+            )));
         }
         Ok(merged.into_iter().collect())
     }
@@ -142,12 +148,13 @@ async fn insert_pending(
     let total = round_cents(lines.iter().map(|l| l.unit_price * l.quantity as f64).sum());
     let items = serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into());
     let now = crate::services::now_rfc3339();
-    s.db
-        .query(SQL, move |c| {
-            c.prepare_cached(SQL)?
-                .query_row(params![customer_id, total, method.as_str(), items, now], order_from_row)
-        })
-        .await
+    s.db.query(SQL, move |c| {
+        c.prepare_cached(SQL)?.query_row(
+            params![customer_id, total, method.as_str(), items, now],
+            order_from_row,
+        )
+    })
+    .await
 }
 
 /// How a payment attempt ended.
@@ -162,10 +169,20 @@ enum Payment {
 async fn authorize(s: &ApiState, order: &Order) -> Payment {
     let url = format!("{}/payments/authorize", s.payment_url);
     let body = json!({"order_id": order.id, "amount": order.total, "method": order.payment_method});
-    let resp = match propagation::send(&s.client, s.client.post(url).json(&body), "POST /payments/authorize").await {
+    let resp = match propagation::send(
+        &s.client,
+        s.client.post(url).json(&body),
+        "POST /payments/authorize",
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => {
-            let status = if e.is_timeout() { StatusCode::GATEWAY_TIMEOUT } else { StatusCode::BAD_GATEWAY };
+            let status = if e.is_timeout() {
+                StatusCode::GATEWAY_TIMEOUT
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
             return Payment::Unavailable(status, format!("payment service unavailable: {e}"));
         }
     };
@@ -175,11 +192,20 @@ async fn authorize(s: &ApiState, order: &Order) -> Payment {
     match status.as_u16() {
         200..=299 => match body["payment_id"].as_str() {
             Some(id) => Payment::Authorized(id.to_string()),
-            None => Payment::Unavailable(StatusCode::BAD_GATEWAY, "payment answered without a payment_id".into()),
+            None => Payment::Unavailable(
+                StatusCode::BAD_GATEWAY,
+                "payment answered without a payment_id".into(),
+            ),
         },
         402 => Payment::Declined(reason("declined")),
-        504 => Payment::Unavailable(StatusCode::GATEWAY_TIMEOUT, format!("payment failed: {}", reason("timeout"))),
-        code => Payment::Unavailable(StatusCode::BAD_GATEWAY, format!("payment failed with status {code}")),
+        504 => Payment::Unavailable(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!("payment failed: {}", reason("timeout")),
+        ),
+        code => Payment::Unavailable(
+            StatusCode::BAD_GATEWAY,
+            format!("payment failed with status {code}"),
+        ),
     }
 }
 
@@ -189,7 +215,12 @@ enum StockProblem {
     Unavailable(String),
 }
 
-async fn inventory_call(s: &ApiState, path: &str, product_id: i64, quantity: i64) -> reqwest::Result<reqwest::Response> {
+async fn inventory_call(
+    s: &ApiState,
+    path: &str,
+    product_id: i64,
+    quantity: i64,
+) -> reqwest::Result<reqwest::Response> {
     let url = format!("{}{path}", s.inventory_url);
     let body = json!({"product_id": product_id, "quantity": quantity});
     propagation::send(&s.client, s.client.post(url).json(&body), &format!("POST {path}")).await
@@ -203,7 +234,9 @@ async fn reserve_all(s: &ApiState, lines: &[Line]) -> Result<(), StockProblem> {
             Ok(r) if matches!(r.status().as_u16(), 409 | 404) => {
                 StockProblem::OutOfStock(format!("not enough stock for product {}", line.product_id))
             }
-            Ok(r) => StockProblem::Unavailable(format!("inventory failed with status {}", r.status().as_u16())),
+            Ok(r) => {
+                StockProblem::Unavailable(format!("inventory failed with status {}", r.status().as_u16()))
+            }
             Err(e) => StockProblem::Unavailable(format!("inventory service unavailable: {e}")),
         };
         for done in &lines[..i] {
@@ -221,10 +254,9 @@ async fn set_status(s: &ApiState, order: &mut Order, status: &'static str) {
     let (id, payment_id, now) = (order.id, order.payment_id.clone(), crate::services::now_rfc3339());
     order.status = status.to_string();
     order.updated_at = now.clone();
-    if let Err(e) = s
-        .db
-        .query(SQL, move |c| c.execute(SQL, params![id, status, payment_id, now]))
-        .await
+    if let Err(e) =
+        s.db.query(SQL, move |c| c.execute(SQL, params![id, status, payment_id, now]))
+            .await
     {
         tracing::error!(order_id = id, status, error = %e, "updating the order status failed");
     }
@@ -232,29 +264,34 @@ async fn set_status(s: &ApiState, order: &mut Order, status: &'static str) {
 
 /// Confirms the order and queues its fulfilment, in one transaction.
 async fn confirm(s: &ApiState, order: &mut Order) -> Result<(), DbError> {
-    const SQL: &str = "UPDATE orders SET status = 'confirmed', payment_id = ?2, updated_at = ?3 WHERE id = ?1";
+    const SQL: &str =
+        "UPDATE orders SET status = 'confirmed', payment_id = ?2, updated_at = ?3 WHERE id = ?1";
     let (id, payment_id, now) = (order.id, order.payment_id.clone(), crate::services::now_rfc3339());
     let traceparent = propagation::current_traceparent();
     let payload = json!({"order_id": id}).to_string();
     let at = now.clone();
-    s.db
-        .query(SQL, move |c| {
-            let tx = c.transaction()?;
-            tx.execute(SQL, params![id, payment_id, at])?;
-            tx.execute(
-                "INSERT INTO jobs (kind, payload, traceparent, created_at) VALUES ('fulfil_order', ?1, ?2, ?3)",
-                params![payload, traceparent, at],
-            )?;
-            tx.commit()
-        })
-        .await?;
+    s.db.query(SQL, move |c| {
+        let tx = c.transaction()?;
+        tx.execute(SQL, params![id, payment_id, at])?;
+        tx.execute(
+            "INSERT INTO jobs (kind, payload, traceparent, created_at) VALUES ('fulfil_order', ?1, ?2, ?3)",
+            params![payload, traceparent, at],
+        )?;
+        tx.commit()
+    })
+    .await?;
     order.status = "confirmed".into();
     order.updated_at = now;
     Ok(())
 }
 
 fn count(s: &ApiState, status: &str) {
-    s.metrics.orders.get_or_create(&StatusLabels { status: status.into() }).inc();
+    s.metrics
+        .orders
+        .get_or_create(&StatusLabels {
+            status: status.into(),
+        })
+        .inc();
 }
 
 /// Marks the order failed and answers with it.
@@ -266,7 +303,10 @@ async fn fail(s: &ApiState, mut order: Order, status: &'static str, code: Status
 }
 
 /// POST /api/orders
-pub async fn create(State(s): State<ApiState>, ApiJson(req): ApiJson<OrderRequest>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(s): State<ApiState>,
+    ApiJson(req): ApiJson<OrderRequest>,
+) -> Result<Response, ApiError> {
     let items = req.validate()?;
     let lines = price(&s, &items).await?;
     // Pricing rules and the fraud pre-check of a real shop take a moment.
@@ -291,11 +331,23 @@ pub async fn create(State(s): State<ApiState>, ApiJson(req): ApiJson<OrderReques
     }
     if let Err(e) = confirm(&s, &mut order).await {
         tracing::error!(order_id = order.id, error = %e, "confirming the order failed");
-        return Ok(fail(&s, order, "failed", StatusCode::INTERNAL_SERVER_ERROR, "could not confirm the order").await);
+        return Ok(fail(
+            &s,
+            order,
+            "failed",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "could not confirm the order",
+        )
+        .await);
     }
     count(&s, "confirmed");
     s.metrics.orders_value.inc_by(order.total);
-    tracing::info!(order_id = order.id, total = order.total, customer_id = order.customer_id, "order confirmed");
+    tracing::info!(
+        order_id = order.id,
+        total = order.total,
+        customer_id = order.customer_id,
+        "order confirmed"
+    );
     Ok(answer(StatusCode::CREATED, &order, None))
 }
 
@@ -303,9 +355,8 @@ pub async fn create(State(s): State<ApiState>, ApiJson(req): ApiJson<OrderReques
 pub async fn list(State(s): State<ApiState>) -> Result<Json<Vec<Order>>, ApiError> {
     const SQL: &str = "SELECT id, customer_id, status, total, payment_method, payment_id, items, created_at, \
         updated_at FROM orders ORDER BY id DESC LIMIT 20";
-    let orders = s
-        .db
-        .query(SQL, |c| {
+    let orders =
+        s.db.query(SQL, |c| {
             let mut stmt = c.prepare_cached(SQL)?;
             let rows = stmt.query_map([], order_from_row)?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -319,9 +370,10 @@ pub async fn one(State(s): State<ApiState>, Path(raw): Path<String>) -> Result<J
     let id = parse_id(&raw)?;
     const SQL: &str = "SELECT id, customer_id, status, total, payment_method, payment_id, items, created_at, \
         updated_at FROM orders WHERE id = ?1";
-    let order = s
-        .db
-        .query(SQL, move |c| c.prepare_cached(SQL)?.query_row([id], order_from_row).optional())
+    let order =
+        s.db.query(SQL, move |c| {
+            c.prepare_cached(SQL)?.query_row([id], order_from_row).optional()
+        })
         .await?;
     order
         .map(Json)
@@ -338,8 +390,10 @@ mod tests {
 
     #[test]
     fn valid_orders_merge_repeated_products() {
-        let r = req(r#"{"customer_id":3,"items":[{"product_id":2,"quantity":1},{"product_id":1,"quantity":2},
-            {"product_id":2,"quantity":4}],"payment_method":"card"}"#)
+        let r = req(
+            r#"{"customer_id":3,"items":[{"product_id":2,"quantity":1},{"product_id":1,"quantity":2},
+            {"product_id":2,"quantity":4}],"payment_method":"card"}"#,
+        )
         .unwrap();
         assert_eq!(r.validate().unwrap(), vec![(1, 2), (2, 5)]);
     }

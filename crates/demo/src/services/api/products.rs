@@ -63,7 +63,9 @@ pub async fn find(s: &ApiState, id: i64) -> Result<Option<Product>, DbError> {
     let count = |result: &str| {
         s.metrics
             .cache
-            .get_or_create(&ResultLabels { result: result.into() })
+            .get_or_create(&ResultLabels {
+                result: result.into(),
+            })
             .inc();
     };
     if let Some(p) = s.cache.get(id, now) {
@@ -72,9 +74,10 @@ pub async fn find(s: &ApiState, id: i64) -> Result<Option<Product>, DbError> {
     }
     count("miss");
     const SQL: &str = "SELECT id, name, category, description, price, stock FROM products WHERE id = ?1";
-    let found = s
-        .db
-        .query(SQL, move |c| c.prepare_cached(SQL)?.query_row([id], from_row).optional())
+    let found =
+        s.db.query(SQL, move |c| {
+            c.prepare_cached(SQL)?.query_row([id], from_row).optional()
+        })
         .await?;
     if let Some(p) = &found {
         s.cache.put(p.clone(), now);
@@ -88,16 +91,19 @@ pub async fn list(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<Product>>, ApiError> {
     const SQL: &str = "SELECT id, name, category, description, price, stock FROM products ORDER BY id";
-    let all = s
-        .db
-        .query(SQL, |c| {
+    let all =
+        s.db.query(SQL, |c| {
             let mut stmt = c.prepare_cached(SQL)?;
             let rows = stmt.query_map([], from_row)?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })
         .await?;
     let wanted = q.get("category");
-    Ok(Json(all.into_iter().filter(|p| wanted.is_none_or(|c| &p.category == c)).collect()))
+    Ok(Json(
+        all.into_iter()
+            .filter(|p| wanted.is_none_or(|c| &p.category == c))
+            .collect(),
+    ))
 }
 
 /// GET /api/products/{id}

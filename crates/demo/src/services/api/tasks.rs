@@ -28,7 +28,9 @@ impl TaskBody {
             return Err(ApiError::bad_request("title must not be empty"));
         }
         if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(ApiError::bad_request(format!("title must be at most {MAX_TITLE_CHARS} characters")));
+            return Err(ApiError::bad_request(format!(
+                "title must be at most {MAX_TITLE_CHARS} characters"
+            )));
         }
         Ok(title.to_string())
     }
@@ -55,9 +57,10 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
 
 async fn fetch(s: &ApiState, id: i64) -> Result<Option<Task>, DbError> {
     const SQL: &str = "SELECT id, title, done, created_at, updated_at FROM tasks WHERE id = ?1";
-    s.db
-        .query(SQL, move |c| c.prepare_cached(SQL)?.query_row([id], from_row).optional())
-        .await
+    s.db.query(SQL, move |c| {
+        c.prepare_cached(SQL)?.query_row([id], from_row).optional()
+    })
+    .await
 }
 
 fn missing(id: i64) -> ApiError {
@@ -66,9 +69,8 @@ fn missing(id: i64) -> ApiError {
 
 pub async fn list(State(s): State<ApiState>) -> Result<Json<Vec<Task>>, ApiError> {
     const SQL: &str = "SELECT id, title, done, created_at, updated_at FROM tasks ORDER BY id";
-    let tasks = s
-        .db
-        .query(SQL, |c| {
+    let tasks =
+        s.db.query(SQL, |c| {
             let mut stmt = c.prepare_cached(SQL)?;
             let rows = stmt.query_map([], from_row)?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -91,9 +93,11 @@ pub async fn create(
     const SQL: &str = "INSERT INTO tasks (title, done, created_at, updated_at) VALUES (?1, ?2, ?3, ?3) \
         RETURNING id, title, done, created_at, updated_at";
     let now = crate::services::now_rfc3339();
-    let task = s
-        .db
-        .query(SQL, move |c| c.prepare_cached(SQL)?.query_row(params![title, done, now], from_row))
+    let task =
+        s.db.query(SQL, move |c| {
+            c.prepare_cached(SQL)?
+                .query_row(params![title, done, now], from_row)
+        })
         .await?;
     tracing::info!(task_id = task.id, "task created");
     Ok((StatusCode::CREATED, Json(task)))
@@ -109,9 +113,8 @@ pub async fn update(
     const SQL: &str = "UPDATE tasks SET title = ?2, done = COALESCE(?3, done), updated_at = ?4 WHERE id = ?1 \
         RETURNING id, title, done, created_at, updated_at";
     let (done, now) = (body.done, crate::services::now_rfc3339());
-    let task = s
-        .db
-        .query(SQL, move |c| {
+    let task =
+        s.db.query(SQL, move |c| {
             c.prepare_cached(SQL)?
                 .query_row(params![id, title, done, now], from_row)
                 .optional()

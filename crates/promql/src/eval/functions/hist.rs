@@ -115,13 +115,27 @@ fn bucket_fraction(lower: f64, upper: f64, b: &mut Vec<(f64, f64)>) -> f64 {
         // The first bucket counts from 0 when its bound is positive; buckets reaching an
         // infinity have no width to interpolate in.
         let (lb, infinite) = if i == 0 {
-            if ub > 0.0 { (0.0, false) } else { (f64::NEG_INFINITY, true) }
+            if ub > 0.0 {
+                (0.0, false)
+            } else {
+                (f64::NEG_INFINITY, true)
+            }
         } else {
             (b[i - 1].0, ub == f64::INFINITY)
         };
+        // A partly covered infinite bucket counts fully only when the range reaches its
+        // infinite end, otherwise not at all.
         let interp = |v: f64, is_lower: bool| {
             if infinite {
-                if is_lower { c } else { rank }
+                let covers_end = if ub == f64::INFINITY {
+                    upper == f64::INFINITY
+                } else {
+                    lower == f64::NEG_INFINITY
+                };
+                match (is_lower, covers_end) {
+                    (true, true) | (false, false) => rank,
+                    _ => c,
+                }
             } else {
                 rank + (c - rank) * (v - lb) / (ub - lb)
             }
@@ -157,7 +171,7 @@ fn bucket_fraction(lower: f64, upper: f64, b: &mut Vec<(f64, f64)>) -> f64 {
     if !us || ur > total {
         ur = total;
     }
-    (ur - lr) / total
+    (ur - lr).max(0.0) / total
 }
 
 /// Quantile of a native histogram.
@@ -194,7 +208,8 @@ pub(crate) fn histogram_quantile(q: f64, h: &FloatHistogram) -> f64 {
     if !custom && b.lower < 0.0 && b.upper > 0.0 {
         if h.negative_buckets.iter().all(|c| *c == 0.0) && h.positive_buckets.iter().any(|c| *c != 0.0) {
             b.lower = 0.0;
-        } else if h.positive_buckets.iter().all(|c| *c == 0.0) && h.negative_buckets.iter().any(|c| *c != 0.0) {
+        } else if h.positive_buckets.iter().all(|c| *c == 0.0) && h.negative_buckets.iter().any(|c| *c != 0.0)
+        {
             b.upper = 0.0;
         }
     } else if custom {
@@ -211,7 +226,7 @@ pub(crate) fn histogram_quantile(q: f64, h: &FloatHistogram) -> f64 {
         count = h.count;
     }
     if count < rank {
-        return b.upper;
+        return if h.sum.is_nan() { f64::NAN } else { b.upper };
     }
     if forward {
         rank -= count - b.count;
@@ -241,8 +256,10 @@ pub(crate) fn histogram_fraction(lower: f64, upper: f64, h: &FloatHistogram) -> 
     let (mut rank, mut lr, mut ur) = (0.0, 0.0, 0.0);
     let (mut ls, mut us) = (false, false);
     let custom = h.uses_custom_buckets();
-    let only_pos = h.negative_buckets.iter().all(|c| *c == 0.0) && h.positive_buckets.iter().any(|c| *c != 0.0);
-    let only_neg = h.positive_buckets.iter().all(|c| *c == 0.0) && h.negative_buckets.iter().any(|c| *c != 0.0);
+    let only_pos =
+        h.negative_buckets.iter().all(|c| *c == 0.0) && h.positive_buckets.iter().any(|c| *c != 0.0);
+    let only_neg =
+        h.positive_buckets.iter().all(|c| *c == 0.0) && h.negative_buckets.iter().any(|c| *c != 0.0);
     for mut b in h.all_buckets() {
         let mut zero = false;
         if !custom && b.lower <= 0.0 && b.upper >= 0.0 {
@@ -266,14 +283,26 @@ pub(crate) fn histogram_fraction(lower: f64, upper: f64, h: &FloatHistogram) -> 
         }
         let lin = |v: f64, is_lower: bool| {
             if infinite {
-                if is_lower { rank + b.count } else { rank }
+                let covers_end = if b.upper == f64::INFINITY {
+                    upper == f64::INFINITY
+                } else {
+                    lower == f64::NEG_INFINITY
+                };
+                match (is_lower, covers_end) {
+                    (true, true) | (false, false) => rank,
+                    _ => rank + b.count,
+                }
             } else {
                 rank + b.count * (v - b.lower) / (b.upper - b.lower)
             }
         };
         let exp = |v: f64| {
             let (ll, lu, lv) = (b.lower.abs().log2(), b.upper.abs().log2(), v.abs().log2());
-            let frac = if v > 0.0 { (lv - ll) / (lu - ll) } else { 1.0 - (lv - lu) / (ll - lu) };
+            let frac = if v > 0.0 {
+                (lv - ll) / (lu - ll)
+            } else {
+                1.0 - (lv - lu) / (ll - lu)
+            };
             rank + b.count * frac
         };
         if !ls && b.lower >= lower {
@@ -288,11 +317,19 @@ pub(crate) fn histogram_fraction(lower: f64, upper: f64, h: &FloatHistogram) -> 
             break;
         }
         if !ls && b.lower < lower && b.upper > lower {
-            lr = if custom || zero { lin(lower, true) } else { exp(lower) };
+            lr = if custom || zero {
+                lin(lower, true)
+            } else {
+                exp(lower)
+            };
             ls = true;
         }
         if !us && b.lower < upper && b.upper > upper {
-            ur = if custom || zero { lin(upper, false) } else { exp(upper) };
+            ur = if custom || zero {
+                lin(upper, false)
+            } else {
+                exp(upper)
+            };
             us = true;
         }
         if ls && us {
@@ -306,7 +343,7 @@ pub(crate) fn histogram_fraction(lower: f64, upper: f64, h: &FloatHistogram) -> 
     if !us || ur > h.count {
         ur = h.count;
     }
-    (ur - lr) / h.count
+    (ur - lr).max(0.0) / h.count
 }
 
 fn histogram_variance(h: &FloatHistogram) -> f64 {
@@ -342,7 +379,11 @@ impl Evaluator<'_> {
         let mut idx: HashMap<Labels, usize> = HashMap::new();
         let mut natives = Vec::new();
         for (si, s) in v.iter().enumerate() {
-            let is_hist = s.vals.iter().flatten().any(|x| matches!(x, PointValue::Histogram(_)));
+            let is_hist = s
+                .vals
+                .iter()
+                .flatten()
+                .any(|x| matches!(x, PointValue::Histogram(_)));
             if is_hist {
                 natives.push(si);
             }
@@ -383,17 +424,16 @@ impl Evaluator<'_> {
         (groups, natives)
     }
 
-    fn fn_hist_generic(
-        &mut self,
-        args: &[&Expr],
-        ts: &[i64],
-        quantile_mode: bool,
-    ) -> Result<EVal> {
+    fn fn_hist_generic(&mut self, args: &[&Expr], ts: &[i64], quantile_mode: bool) -> Result<EVal> {
         let n = ts.len();
         let (p1, p2, varg) = if quantile_mode {
             (self.eval_scalar(args[0], ts)?, vec![0.0; n], args[1])
         } else {
-            (self.eval_scalar(args[0], ts)?, self.eval_scalar(args[1], ts)?, args[2])
+            (
+                self.eval_scalar(args[0], ts)?,
+                self.eval_scalar(args[1], ts)?,
+                args[2],
+            )
         };
         if quantile_mode {
             for q in &p1 {
@@ -447,7 +487,15 @@ impl Evaluator<'_> {
             for i in 0..n {
                 if let Some(PointValue::Histogram(h)) = &src.vals[i] {
                     let r = if quantile_mode {
-                        histogram_quantile(p1[i], h)
+                        let r = histogram_quantile(p1[i], h);
+                        if r.is_nan() && h.sum.is_nan() && (0.0..=1.0).contains(&p1[i]) {
+                            let name = src.labels.metric_name().unwrap_or("");
+                            let p = self.pos();
+                            self.annos.info(format!(
+                                "input to histogram_quantile has NaN observations, result is NaN for metric name \"{name}\" {p}"
+                            ));
+                        }
+                        r
                     } else {
                         histogram_fraction(p1[i], p2[i], h)
                     };
@@ -478,6 +526,41 @@ impl Evaluator<'_> {
 
     pub(crate) fn fn_histogram_quantile(&mut self, args: &[&Expr], ts: &[i64]) -> Result<EVal> {
         self.fn_hist_generic(args, ts, true)
+    }
+
+    /// `histogram_quantiles(v, "label", q1, q2, ...)`: one result per quantile, told apart by
+    /// `label`.
+    pub(crate) fn fn_histogram_quantiles(&mut self, args: &[&Expr], ts: &[i64]) -> Result<EVal> {
+        let label = match self.eval(args[1], ts)? {
+            EVal::Str(s) => s,
+            _ => {
+                return Err(crate::error::QueryError::BadData(
+                    "expected string label name".into(),
+                ));
+            }
+        };
+        let mut out = Vec::new();
+        for q in &args[2..] {
+            let qv = self.eval_scalar(q, ts)?;
+            let text = match qv.first() {
+                Some(x) if x.is_finite() && x.fract() == 0.0 => format!("{x:.1}"),
+                Some(x) => super::go_float(*x),
+                None => String::new(),
+            };
+            let lit = Expr::NumberLiteral(promql_parser::parser::NumberLiteral::new(
+                qv.first().copied().unwrap_or(f64::NAN),
+            ));
+            let EVal::Vector(v) = self.fn_hist_generic(&[&lit, args[0]], ts, true)? else {
+                continue;
+            };
+            for mut s in v {
+                let mut b = s.labels.to_builder();
+                b.set(label.clone(), text.clone());
+                s.labels = b.build();
+                out.push(s);
+            }
+        }
+        Ok(EVal::Vector(out))
     }
 
     pub(crate) fn fn_histogram_fraction(&mut self, args: &[&Expr], ts: &[i64]) -> Result<EVal> {

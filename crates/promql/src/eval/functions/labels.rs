@@ -4,7 +4,7 @@ use super::super::selector::selector_matchers;
 use super::super::{EVal, Evaluator, StepSeries};
 use crate::error::{QueryError, Result};
 use crate::value::PointValue;
-use obslab_model::{Labels, LabelsBuilder, MatchOp, METRIC_NAME};
+use obslab_model::{Labels, LabelsBuilder, METRIC_NAME, MatchOp};
 use promql_parser::parser::Expr;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -43,7 +43,6 @@ pub(crate) fn merge_equal_labels(v: Vec<StepSeries>) -> Result<Vec<StepSeries>> 
     let mut out: Vec<StepSeries> = Vec::with_capacity(v.len());
     let mut idx: HashMap<Labels, usize> = HashMap::new();
     for s in v {
-
         let key = s.labels.clone();
         match idx.get(&key) {
             Some(&j) => {
@@ -118,7 +117,11 @@ impl Evaluator<'_> {
                 *x = Some(PointValue::Float(1.0));
             }
         }
-        Ok(EVal::Vector(if s.vals.iter().any(Option::is_some) { vec![s] } else { vec![] }))
+        Ok(EVal::Vector(if s.vals.iter().any(Option::is_some) {
+            vec![s]
+        } else {
+            vec![]
+        }))
     }
 
     pub(crate) fn fn_label_replace(&mut self, args: &[&Expr], ts: &[i64]) -> Result<EVal> {
@@ -131,7 +134,9 @@ impl Evaluator<'_> {
             QueryError::Execution(format!("invalid regular expression in label_replace(): {re_s}"))
         })?;
         if !valid_label(&dst) {
-            return Err(QueryError::Execution(format!("invalid destination label name in label_replace(): {dst}")));
+            return Err(QueryError::Execution(format!(
+                "invalid destination label name in label_replace(): {dst}"
+            )));
         }
         let mut out = Vec::with_capacity(v.len());
         for mut s in v {
@@ -160,7 +165,9 @@ impl Evaluator<'_> {
             srcs.push(self.string_arg(a, ts)?);
         }
         if !valid_label(&dst) {
-            return Err(QueryError::Execution(format!("invalid destination label name in label_join(): {dst}")));
+            return Err(QueryError::Execution(format!(
+                "invalid destination label name in label_join(): {dst}"
+            )));
         }
         let mut out = Vec::with_capacity(v.len());
         for mut s in v {

@@ -80,7 +80,9 @@ impl Evaluator<'_> {
         for s in v.iter_mut() {
             s.drop_name = true;
             for (i, x) in s.vals.iter_mut().enumerate() {
-                let Some(PointValue::Float(f)) = x.take() else { continue };
+                let Some(PointValue::Float(f)) = x.take() else {
+                    continue;
+                };
                 let r = match name {
                     "round" => {
                         let inv = 1.0 / a[i];
@@ -106,10 +108,18 @@ impl Evaluator<'_> {
 
 /// `math.Min` of Go: NaN wins.
 pub(crate) fn go_min(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) }
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.min(b)
+    }
 }
 
 /// `math.Max` of Go: NaN wins.
 pub(crate) fn go_max(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
 }

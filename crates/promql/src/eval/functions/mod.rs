@@ -46,7 +46,12 @@ pub(crate) fn histogram_string(h: &FloatHistogram) -> String {
         }
         let l = if b.lower_inclusive { "[" } else { "(" };
         let r = if b.upper_inclusive { "]" } else { ")" };
-        parts.push(format!("{l}{},{}{r}:{}", go_float(b.lower), go_float(b.upper), go_float(b.count)));
+        parts.push(format!(
+            "{l}{},{}{r}:{}",
+            go_float(b.lower),
+            go_float(b.upper),
+            go_float(b.count)
+        ));
     }
     format!("{}}}", parts.join(", "))
 }
@@ -60,7 +65,11 @@ pub(crate) fn xxhash64(data: &[u8]) -> u64 {
     const P5: u64 = 0x27D4_EB2F_1656_67C5;
     let rd64 = |b: &[u8]| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
     let rd32 = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
-    let round = |acc: u64, input: u64| acc.wrapping_add(input.wrapping_mul(P2)).rotate_left(31).wrapping_mul(P1);
+    let round = |acc: u64, input: u64| {
+        acc.wrapping_add(input.wrapping_mul(P2))
+            .rotate_left(31)
+            .wrapping_mul(P1)
+    };
     let merge = |acc: u64, val: u64| (acc ^ round(0, val)).wrapping_mul(P1).wrapping_add(P4);
     let len = data.len();
     let mut p = 0usize;
@@ -143,7 +152,11 @@ impl Evaluator<'_> {
             "pi" => Ok(EVal::Scalar(vec![std::f64::consts::PI; n])),
             "start" => Ok(EVal::Scalar(vec![self.query_start as f64 / 1000.0; n])),
             "end" => Ok(EVal::Scalar(vec![self.query_end as f64 / 1000.0; n])),
-            "range" => Ok(EVal::Scalar(vec![(self.query_end - self.query_start) as f64 / 1000.0; n])),
+            "range" => Ok(EVal::Scalar(vec![
+                (self.query_end - self.query_start) as f64
+                    / 1000.0;
+                n
+            ])),
             "step" => Ok(EVal::Scalar(vec![self.query_step as f64 / 1000.0; n])),
             "min_of" | "max_of" => {
                 let mut acc: Option<Vec<f64>> = None;
@@ -154,7 +167,13 @@ impl Evaluator<'_> {
                         Some(cur) => cur
                             .iter()
                             .zip(&v)
-                            .map(|(x, y)| if name == "min_of" { math::go_min(*x, *y) } else { math::go_max(*x, *y) })
+                            .map(|(x, y)| {
+                                if name == "min_of" {
+                                    math::go_min(*x, *y)
+                                } else {
+                                    math::go_max(*x, *y)
+                                }
+                            })
                             .collect(),
                     });
                 }
@@ -170,8 +189,10 @@ impl Evaluator<'_> {
                 let v = self.eval_vector(args[0], ts)?;
                 let mut out = vec![f64::NAN; n];
                 for (i, o) in out.iter_mut().enumerate() {
-                    let present: Vec<f64> =
-                        v.iter().filter_map(|s| s.vals[i].as_ref().and_then(PointValue::as_float)).collect();
+                    let present: Vec<f64> = v
+                        .iter()
+                        .filter_map(|s| s.vals[i].as_ref().and_then(PointValue::as_float))
+                        .collect();
                     if present.len() == 1 {
                         *o = present[0];
                     }
@@ -198,16 +219,18 @@ impl Evaluator<'_> {
             "label_join" => self.fn_label_join(&args, ts),
             "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => self.fn_sort(name, &args, ts),
             "histogram_quantile" => self.fn_histogram_quantile(&args, ts),
+            "histogram_quantiles" => self.fn_histogram_quantiles(&args, ts),
             "histogram_fraction" => self.fn_histogram_fraction(&args, ts),
-            "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev" | "histogram_stdvar" => {
-                self.fn_histogram_simple(name, args[0], ts)
-            }
-            "minute" | "hour" | "day_of_month" | "day_of_week" | "day_of_year" | "days_in_month" | "month"
-            | "year" => self.fn_date(name, &args, ts),
+            "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
+            | "histogram_stdvar" => self.fn_histogram_simple(name, args[0], ts),
+            "minute" | "hour" | "day_of_month" | "day_of_week" | "day_of_year" | "days_in_month"
+            | "month" | "year" => self.fn_date(name, &args, ts),
             "round" | "clamp" | "clamp_min" | "clamp_max" => self.fn_clamp_round(name, &args, ts),
             _ if math::is_math(name) => self.fn_math(name, args[0], ts),
             _ if range::is_range_fn(name) => self.fn_range(name, &args, ts),
-            _ => Err(QueryError::BadData(format!("unknown function with name {name:?}"))),
+            _ => Err(QueryError::BadData(format!(
+                "unknown function with name {name:?}"
+            ))),
         }
     }
 }

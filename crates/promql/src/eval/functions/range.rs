@@ -62,7 +62,9 @@ struct Win<'a> {
 }
 
 fn floats(p: Pts) -> Vec<(i64, f64)> {
-    p.iter().filter_map(|(t, v)| v.as_float().map(|f| (*t, f))).collect()
+    p.iter()
+        .filter_map(|(t, v)| v.as_float().map(|f| (*t, f)))
+        .collect()
 }
 
 fn hists(p: Pts) -> Vec<(i64, Arc<FloatHistogram>)> {
@@ -122,7 +124,11 @@ fn mean_floats(vals: impl Iterator<Item = f64>) -> f64 {
         let q = (count - 1.0) / count;
         (mean, c) = kahan_inc(f / count, q * mean, q * c);
     }
-    if incremental { mean + c } else { sum / count + c / count }
+    if incremental {
+        mean + c
+    } else {
+        sum / count + c / count
+    }
 }
 
 fn variance(vals: &[f64]) -> f64 {
@@ -146,8 +152,9 @@ impl Evaluator<'_> {
 
     fn mixed_warning(&mut self, metric: &str) {
         let p = self.ann_pos(metric);
-        self.annos
-            .warn(format!("encountered a mix of histograms and floats for metric name \"{metric}\" {p}"));
+        self.annos.warn(format!(
+            "encountered a mix of histograms and floats for metric name \"{metric}\" {p}"
+        ));
     }
 
     pub(crate) fn fn_range(&mut self, name: &str, args: &[&Expr], ts: &[i64]) -> Result<EVal> {
@@ -176,7 +183,11 @@ impl Evaluator<'_> {
                     *x = Some(PointValue::Float(1.0));
                 }
             }
-            return Ok(EVal::Vector(if s.vals.iter().any(Option::is_some) { vec![s] } else { vec![] }));
+            return Ok(EVal::Vector(if s.vals.iter().any(Option::is_some) {
+                vec![s]
+            } else {
+                vec![]
+            }));
         }
         if matches!(name, "double_exponential_smoothing" | "holt_winters") {
             for i in 0..n {
@@ -235,7 +246,10 @@ impl Evaluator<'_> {
         }
         for se in &arg.series {
             let name = se.labels.metric_name().unwrap_or("");
-            if ["_total", "_sum", "_count", "_bucket"].iter().any(|s| name.ends_with(s)) {
+            if ["_total", "_sum", "_count", "_bucket"]
+                .iter()
+                .any(|s| name.ends_with(s))
+            {
                 continue;
             }
             let has_float = ts.iter().any(|&t| {
@@ -342,8 +356,16 @@ impl Evaluator<'_> {
                     let mut hsum = (hs[0].1.sum, 0.0);
                     for (_, h) in &hs[1..] {
                         hsum = kahan_inc(h.sum, hsum.0, hsum.1);
-                        match acc.add(h) {
-                            Ok(x) => acc = x,
+                        match acc.add_with_hint(h) {
+                            Ok((x, collision)) => {
+                                if collision {
+                                    let p = self.ann_pos(w.metric);
+                                    self.annos.warn(format!(
+                                        "conflicting counter resets during histogram aggregation {p}"
+                                    ));
+                                }
+                                acc = x
+                            }
                             Err(_) => {
                                 let p = self.ann_pos(w.metric);
                                 self.annos.warn(format!("vector contains a mix of histograms with exponential and custom buckets schemas for metric name \"{}\" {p}", w.metric));
@@ -355,7 +377,6 @@ impl Evaluator<'_> {
                     if name == "avg_over_time" {
                         acc.div(hs.len() as f64);
                     }
-                    acc.counter_reset_hint = CounterResetHint::Gauge;
                     acc.compact();
                     return Ok(Some(PointValue::Histogram(Arc::new(acc))));
                 }
@@ -370,8 +391,14 @@ impl Evaluator<'_> {
                     f(mean_floats(fl.iter().map(|p| p.1)))
                 }
             }
-            "min_over_time" | "max_over_time" | "ts_of_min_over_time" | "ts_of_max_over_time" | "stddev_over_time"
-            | "stdvar_over_time" | "quantile_over_time" | "mad_over_time" => {
+            "min_over_time"
+            | "max_over_time"
+            | "ts_of_min_over_time"
+            | "ts_of_max_over_time"
+            | "stddev_over_time"
+            | "stdvar_over_time"
+            | "quantile_over_time"
+            | "mad_over_time" => {
                 if has_h && has_f {
                     let p = self.ann_pos(w.metric);
                     self.annos.info(format!(
@@ -390,7 +417,10 @@ impl Evaluator<'_> {
                         for &(t, x) in &fl[1..] {
                             let better = if is_max { x >= best.1 } else { x <= best.1 };
                             let strictly = if is_max { x > best.1 } else { x < best.1 };
-                            if best.1.is_nan() && !x.is_nan() || strictly || (name.starts_with("ts_of") && better && !x.is_nan()) {
+                            if best.1.is_nan() && !x.is_nan()
+                                || strictly
+                                || (name.starts_with("ts_of") && better && !x.is_nan())
+                            {
                                 best = (t, x);
                             }
                         }
@@ -511,8 +541,16 @@ impl Evaluator<'_> {
         if to_start >= threshold {
             to_start = avg / 2.0;
         }
-        if is_counter && result_f > 0.0 && !has_h && first_f >= 0.0 {
-            let to_zero = sampled * (first_f / result_f);
+        if is_counter {
+            let mut to_zero = to_start;
+            if !has_h && result_f > 0.0 && first_f >= 0.0 {
+                to_zero = sampled * (first_f / result_f);
+            } else if let Some(h) = &result_h {
+                let first_count = pts[0].1.as_histogram().map(|x| x.count).unwrap_or(0.0);
+                if h.count > 0.0 && first_count >= 0.0 {
+                    to_zero = sampled * (first_count / h.count);
+                }
+            }
             if to_zero < to_start {
                 to_start = to_zero;
             }
@@ -550,8 +588,9 @@ impl Evaluator<'_> {
             }
             if h.counter_reset_hint == CounterResetHint::Gauge {
                 let p = self.ann_pos(metric);
-                self.annos
-                    .warn(format!("this native histogram metric is not a counter: \"{metric}\" {p}"));
+                self.annos.warn(format!(
+                    "this native histogram metric is not a counter: \"{metric}\" {p}"
+                ));
             }
             min_schema = min_schema.min(h.schema);
             if h.uses_custom_buckets() != custom {
@@ -561,11 +600,13 @@ impl Evaluator<'_> {
             }
         }
         if is_counter
-            && (first.counter_reset_hint == CounterResetHint::Gauge || last.counter_reset_hint == CounterResetHint::Gauge)
+            && (first.counter_reset_hint == CounterResetHint::Gauge
+                || last.counter_reset_hint == CounterResetHint::Gauge)
         {
             let p = self.ann_pos(metric);
-            self.annos
-                .warn(format!("this native histogram metric is not a counter: \"{metric}\" {p}"));
+            self.annos.warn(format!(
+                "this native histogram metric is not a counter: \"{metric}\" {p}"
+            ));
         }
         let base = last.reduce_resolution(min_schema);
         let mut h = base.sub(first).ok()?;
@@ -577,10 +618,13 @@ impl Evaluator<'_> {
                 }
                 prev = cur.clone();
             }
-        } else if first.counter_reset_hint != CounterResetHint::Gauge || last.counter_reset_hint != CounterResetHint::Gauge {
+        } else if first.counter_reset_hint != CounterResetHint::Gauge
+            || last.counter_reset_hint != CounterResetHint::Gauge
+        {
             let p = self.ann_pos(metric);
-            self.annos
-                .warn(format!("this native histogram metric is not a gauge: \"{metric}\" {p}"));
+            self.annos.warn(format!(
+                "this native histogram metric is not a gauge: \"{metric}\" {p}"
+            ));
         }
         h.counter_reset_hint = CounterResetHint::Gauge;
         h.compact();

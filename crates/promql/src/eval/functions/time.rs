@@ -36,7 +36,10 @@ impl Evaluator<'_> {
             Some(e) => self.eval_vector(e, ts)?,
             None => {
                 let mut s = StepSeries::new(Labels::empty(), ts.len());
-                s.vals = ts.iter().map(|t| Some(PointValue::Float(*t as f64 / 1000.0))).collect();
+                s.vals = ts
+                    .iter()
+                    .map(|t| Some(PointValue::Float(*t as f64 / 1000.0)))
+                    .collect();
                 vec![s]
             }
         };

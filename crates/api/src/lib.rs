@@ -24,7 +24,7 @@ pub mod targets;
 
 pub use error::{ApiError, ApiErrorKind};
 pub use metadata::MetadataStore;
-pub use remote_write_sender::{RemoteWriteSender, SenderError};
+pub use remote_write_sender::{RemoteWriteSender, SenderError, SenderStats};
 pub use server::{router, serve, serve_listener};
 pub use state::{ApiOptions, ApiState, AppendHook, MetricsSource, ReloadHook};
 pub use targets::{DroppedTarget, NoTargets, TargetInfo, TargetsProvider};

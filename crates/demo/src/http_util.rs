@@ -92,6 +92,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     } else {
         bytes
     };
+    // serde also reads structs from arrays; a body must be an object.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request("invalid JSON body: expected a JSON object"));
+    }
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
@@ -138,6 +142,8 @@ mod tests {
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
         let e = parse_json::<Body>(b"{\"m\":1}").unwrap_err();
         assert!(e.message.contains("unknown field"), "{}", e.message);
+        assert!(parse_json::<Body>(b"[1]").is_err());
+        assert!(parse_json::<Body>(b"null").is_err());
     }
 
     #[test]

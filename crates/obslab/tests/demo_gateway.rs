@@ -152,3 +152,23 @@ fn api_down_gives_a_json_502_and_a_restarted_api_is_picked_up() {
     );
     gw.assert_healthy();
 }
+
+#[test]
+fn gateway_faults_hit_proxied_requests_but_not_health() {
+    let shop = Shop::start(None, false, true);
+    let gw = shop.gateway();
+    gw.set_chaos("error", &json!({"rate": 1.0, "status": 503}));
+    let r = gw.get("/api/products");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.is_json_error(), "{}", r.text());
+    assert_eq!(gw.get("/health").status, 200);
+    assert_eq!(gw.get("/metrics").status, 200);
+    assert_eq!(
+        shop.api.chaos()["error"],
+        serde_json::Value::Null,
+        "faults are per service"
+    );
+    assert_eq!(shop.api.get("/api/products").status, 200);
+    gw.post("/chaos/reset", &json!({}));
+    assert_eq!(gw.get("/api/products").status, 200);
+}

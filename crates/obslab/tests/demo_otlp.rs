@@ -166,7 +166,10 @@ fn an_order_through_the_gateway_is_one_linked_trace() {
 fn an_incoming_traceparent_is_continued() {
     let rx = OtlpReceiver::start().unwrap();
     let db = Db::new();
-    let api = Svc::start("api", &Opts::db(&db).otlp(rx.endpoint()));
+    let api = Svc::start(
+        "api",
+        &Opts::db(&db).otlp(rx.endpoint()).arg("--instance", "api-blue"),
+    );
     let (header, trace_id, parent) = traceparent(7);
     let r = api
         .req("GET", "/api/products")
@@ -187,6 +190,10 @@ fn an_incoming_traceparent_is_continued() {
         .find(|s| s.trace_id == trace_id && s.kind == SpanKind::Server)
         .unwrap();
     assert_eq!(server.service, "api");
+    assert_eq!(
+        server.resource.get("service.instance.id").map(String::as_str),
+        Some("api-blue")
+    );
     assert_eq!(
         server.parent_span_id, parent,
         "the server span's parent is the caller's span"

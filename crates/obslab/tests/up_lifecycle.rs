@@ -124,3 +124,26 @@ fn disabled_services_are_not_started() {
     lab.up.signal(SIGTERM);
     assert!(lab.up.wait_timeout(Duration::from_secs(8)).is_some());
 }
+
+#[test]
+fn ctrl_c_in_a_terminal_reaches_only_the_supervisor_which_stops_everything() {
+    let mut lab = Lab::start(LabDir::new(""), &["--no-traffic"]);
+    let pids = lab.child_pids();
+    // A terminal's Ctrl-C signals the whole foreground process group of `obslab up`.
+    up_support::kill_group(lab.up.pid(), obslab_testkit::SIGINT);
+    let exit = lab
+        .up
+        .wait_timeout(Duration::from_secs(10))
+        .expect("obslab up exits after Ctrl-C");
+    assert!(exit.success(), "{exit:?}\n{}", lab.output());
+    assert!(lab.output().contains("SIGINT received"), "{}", lab.output());
+    for pid in &pids {
+        assert!(!alive(*pid), "child {pid} survived");
+    }
+    // Each service was stopped by the supervisor (SIGTERM), none restarted by the signal.
+    let status = lab.status();
+    for c in status["components"].as_array().unwrap() {
+        assert_eq!(c["restarts"], 0, "{c}");
+        assert_eq!(c["health"], "stopped", "{c}");
+    }
+}

@@ -58,6 +58,12 @@ pub struct Engine {
 /// Deepest bracket nesting accepted in query text, so that parsing and evaluation stay bounded.
 const MAX_NESTING: usize = 200;
 
+/// Parses query text for a query with the given step and range (both 0 for instant queries),
+/// computing duration expressions first.
+pub fn parse_query(query: &str, step_ms: i64, range_ms: i64) -> Result<Expr> {
+    parse_expr(&crate::duration_expr::rewrite(query, step_ms, range_ms)?)
+}
+
 /// Parses query text into an expression, with Prometheus's `bad_data` error on failure.
 pub fn parse_expr(query: &str) -> Result<Expr> {
     let mut depth = 0usize;
@@ -95,7 +101,7 @@ impl Engine {
 
     /// Evaluates `query` at one time (milliseconds since the epoch).
     pub fn instant_query(&self, q: &dyn Queryable, query: &str, time: i64) -> Result<QueryResult> {
-        let expr = parse_expr(query)?;
+        let expr = parse_query(query, 0, 0)?;
         self.run(q, query, &expr, time, time, 0)
     }
 
@@ -126,7 +132,7 @@ impl Engine {
                 group_thousands(self.opts.max_points_per_series)
             )));
         }
-        let expr = parse_expr(query)?;
+        let expr = parse_query(query, step, end - start)?;
         match expr.value_type() {
             parser::value::ValueType::Vector | parser::value::ValueType::Scalar => {}
             other => {
@@ -184,7 +190,7 @@ fn group_thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -4,6 +4,7 @@
 //!
 //! Also holds a runner for Prometheus's `promqltest` scripts ([`promqltest::run_file`]).
 
+mod duration_expr;
 pub mod engine;
 pub mod error;
 mod eval;

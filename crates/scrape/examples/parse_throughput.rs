@@ -10,7 +10,10 @@ use obslab_scrape::target::{AppendError, Appender, ScrapeResult, ScrapeSettings,
 
 fn body(openmetrics: bool) -> String {
     let mut b = String::from("# HELP demo_requests_total Requests.\n# TYPE demo_requests_total counter\n");
-    let name = if openmetrics { "demo_requests_total" } else { "demo_requests_total" };
+    let name = "demo_requests_total";
+    if openmetrics {
+        b = b.replace("demo_requests_total", "demo_requests");
+    }
     for i in 0..1000 {
         b.push_str(&format!(
             "{name}{{service=\"api\",method=\"GET\",route=\"/r/{i}\",code=\"200\",pod=\"p-{}\",zone=\"z\"}} {i}\n",
@@ -53,7 +56,9 @@ fn main() {
     let start = Instant::now();
     let mut n = 0;
     for _ in 0..rounds {
-        n += TextParser::new(&text).filter(|e| matches!(e, Ok(Entry::Sample(_)))).count();
+        n += TextParser::new(&text)
+            .filter(|e| matches!(e, Ok(Entry::Sample(_))))
+            .count();
     }
     report("text parse", rounds, start.elapsed());
     assert_eq!(n, 1000 * rounds);

@@ -68,8 +68,8 @@ pub const MAX_CONCURRENCY: usize = 100_000;
 pub enum ConfigError {
     #[error("rate must be a number of requests per second above 0 and at most {MAX_RATE}, got {0}")]
     Rate(f64),
-    #[error("concurrency must be between 1 and {MAX_CONCURRENCY}, got {0}")]
-    Concurrency(usize),
+    #[error("concurrency must be between 1 and {MAX_CONCURRENCY}")]
+    Concurrency,
     #[error("timeout must be longer than zero")]
     Timeout,
     #[error("duration must be longer than zero")]
@@ -85,7 +85,7 @@ impl TrafficConfig {
             return Err(ConfigError::Rate(self.rate));
         }
         if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
-            return Err(ConfigError::Concurrency(self.concurrency));
+            return Err(ConfigError::Concurrency);
         }
         if self.timeout.is_zero() {
             return Err(ConfigError::Timeout);

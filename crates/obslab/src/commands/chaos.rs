@@ -2,7 +2,8 @@
 //! switches the demo services' faults over their `/chaos` endpoints.
 //!
 //! The services' URLs come from lab.yaml when `--config` is given; otherwise from the status file
-//! of a lab running on the data directory; otherwise from the default ports.
+//! of a lab running on the data directory (so that `obslab up --config x` followed by a plain
+//! `obslab chaos ...` reaches the right ports); otherwise from the default ports.
 
 use crate::cli::Globals;
 use crate::config::LabConfig;

@@ -9,13 +9,17 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
+    /// The lab configuration, for its `data_dir` (the global `--data` flag wins).
+    #[arg(long, env = "OBSLAB_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
     /// Print the status as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(cli: &Globals, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let data_dir = cli.data_dir(None);
+    let config = crate::config::LabConfig::load_or_default(args.config.as_deref())?;
+    let data_dir = cli.data_dir(config.data_dir.as_deref());
     let path = status_path(&data_dir);
     if !path.exists() {
         eprintln!(

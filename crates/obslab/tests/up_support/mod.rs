@@ -198,3 +198,11 @@ pub fn json_lines(path: &Path) -> Vec<Value> {
         })
         .collect()
 }
+
+/// Signals every process of the group `pgid`.
+pub fn kill_group(pgid: u32, sig: i32) {
+    // SAFETY: kill(2) has no memory-safety preconditions; a negative pid addresses a group.
+    unsafe {
+        libc::kill(-(pgid as i32), sig);
+    }
+}

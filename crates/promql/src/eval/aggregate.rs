@@ -82,7 +82,7 @@ fn param_k(v: f64) -> Result<i64> {
     if v.is_nan() {
         return Err(QueryError::Execution("Parameter value is NaN".into()));
     }
-    if v >= 9.223372036854776e18 || v < -9.223372036854776e18 {
+    if !(-9.223372036854776e18..9.223372036854776e18).contains(&v) {
         return Err(QueryError::Execution(format!(
             "Scalar value {} overflows int64",
             super::functions::go_float(v)
@@ -92,7 +92,6 @@ fn param_k(v: f64) -> Result<i64> {
 }
 
 struct Acc {
-    labels: Labels,
     count: f64,
     has_float: bool,
     has_hist: bool,
@@ -108,9 +107,8 @@ struct Acc {
 }
 
 impl Acc {
-    fn new(labels: Labels) -> Self {
+    fn new() -> Self {
         Self {
-            labels,
             count: 0.0,
             has_float: false,
             has_hist: false,
@@ -140,6 +138,7 @@ impl Evaluator<'_> {
             }
         }
         let input = self.eval_vector(&a.expr, ts)?;
+        self.arg_pos = a.param.as_ref().map(|p| position(self.query, &p.to_string()));
         let keys: Vec<Labels> = input
             .iter()
             .map(|s| group_labels(&s.labels, &a.modifier))
@@ -200,7 +199,7 @@ impl Evaluator<'_> {
             for (si, s) in input.iter().enumerate() {
                 let Some(v) = &s.vals[i] else { continue };
                 let g = group_of[si];
-                let acc = accs[g].get_or_insert_with(|| Acc::new(order[g].clone()));
+                let acc = accs[g].get_or_insert_with(Acc::new);
                 self.accumulate(op, acc, v);
             }
             for (g, acc) in accs.into_iter().enumerate() {
@@ -428,25 +427,23 @@ impl Evaluator<'_> {
                 *group_ids.entry(k).or_insert(len)
             })
             .collect();
-        for i in 0..n {
-            let k: i64;
-            let ratio = param[i];
-            if op == T_LIMIT_RATIO {
+        for (i, &ratio) in param.iter().enumerate().take(n) {
+            let k: i64 = if op == T_LIMIT_RATIO {
                 if ratio.is_nan() {
                     return Err(QueryError::Execution("Ratio value is NaN".into()));
                 }
                 if !(-1.0..=1.0).contains(&ratio) {
-                    let pos = position(self.query, "");
+                    let pos = self.pos();
                     self.annos.warn(format!(
-                        "ratio value should be between -1 and 1, got {} capping to {} {pos}",
+                        "ratio value should be between -1 and 1, got {}, capping to {} {pos}",
                         super::functions::go_float(ratio),
                         if ratio < 0.0 { -1 } else { 1 }
                     ));
                 }
-                k = 0;
+                0
             } else {
-                k = param_k(param[i])?;
-            }
+                param_k(ratio)?
+            };
             let ratio = ratio.clamp(-1.0, 1.0);
             let mut groups: Vec<Vec<usize>> = vec![Vec::new(); group_ids.len()];
             for (si, s) in input.iter().enumerate() {

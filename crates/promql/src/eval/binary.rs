@@ -327,8 +327,9 @@ impl Evaluator<'_> {
                         None => continue,
                     },
                     None => {
-                        let f = if one_to_many { fill.0 } else { fill.1 };
-                        match f {
+                        // A missing "one" side takes the right fill value, also for
+                        // group_right.
+                        match fill.1 {
                             Some(f) => (PointValue::Float(f), None),
                             None => continue,
                         }
@@ -396,8 +397,7 @@ impl Evaluator<'_> {
                 out[idx].vals[i] = Some(value);
             }
             // Fill for the "one" side's unmatched elements.
-            let f = if one_to_many { fill.1 } else { fill.0 };
-            if let Some(f) = f {
+            if let Some(f) = fill.0 {
                 for (j, s) in one.iter().enumerate() {
                     let Some(ov) = &s.vals[i] else { continue };
                     if many_seen.contains(one_sigs[j].as_str()) {
@@ -416,10 +416,10 @@ impl Evaluator<'_> {
                         Elem::Drop if return_bool => PointValue::Float(0.0),
                         Elem::Drop => continue,
                     };
-                    let labels = result_labels(&s.labels, None, is_one_to_one, matching, &[]);
+                    let labels = result_labels(&s.labels, None, true, matching, &[]);
                     let idx = *out_index.entry(labels.clone()).or_insert_with(|| {
                         let mut ns = StepSeries::new(labels, n);
-                        ns.drop_name = return_bool || drops_name(op);
+                        ns.drop_name = true;
                         out.push(ns);
                         out.len() - 1
                     });

@@ -45,11 +45,20 @@ impl StepSeries {
     /// Labels with the name removed if it is marked for removal.
     pub fn final_labels(&self) -> Labels {
         if self.drop_name {
-            self.labels.without_metric_name()
+            drop_name_labels(&self.labels)
         } else {
             self.labels.clone()
         }
     }
+}
+
+/// The labels without the metric name and the type and unit labels that describe it.
+pub(crate) fn drop_name_labels(l: &Labels) -> Labels {
+    let mut b = l.to_builder();
+    b.del(obslab_model::METRIC_NAME);
+    b.del("__type__");
+    b.del("__unit__");
+    b.build()
 }
 
 /// The value of an evaluated node.
@@ -178,9 +187,10 @@ impl<'a> Evaluator<'a> {
             Expr::VectorSelector(vs) => self.eval_vector_selector(vs, ts),
             Expr::MatrixSelector(_) | Expr::Subquery(_) => {
                 if n != 1 {
-                    return Err(QueryError::BadData(format!(
+                    return Err(QueryError::BadData(
                         "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"
-                    )));
+                            .to_string(),
+                    ));
                 }
                 let mut m = self.eval_range_arg(e, ts)?;
                 let mut out = Vec::new();

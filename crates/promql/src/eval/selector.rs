@@ -55,6 +55,9 @@ pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>
     Ok(alts)
 }
 
+/// A selected series with its decoded samples.
+pub(crate) type LoadedSeries = (Labels, Vec<(i64, PointValue)>);
+
 impl Evaluator<'_> {
     /// Loads every series matching `vs` with its samples in `[mint, maxt]`.
     pub(crate) fn load_series(
@@ -63,7 +66,7 @@ impl Evaluator<'_> {
         mint: i64,
         maxt: i64,
         range: i64,
-    ) -> Result<Vec<(Labels, Vec<(i64, PointValue)>)>> {
+    ) -> Result<Vec<LoadedSeries>> {
         let mut out: BTreeMap<Labels, Vec<(i64, PointValue)>> = BTreeMap::new();
         let hints = SelectHints {
             start: mint,

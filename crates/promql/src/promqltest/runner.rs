@@ -4,7 +4,7 @@
 use super::compare::{check_annotations, compare_instant, compare_matrix};
 use super::nhcb::convert_nhcb;
 use super::parser::{Command, Eval, EvalKind, Load, SeqValue, parse_script};
-use crate::engine::{Engine, EngineOptions, parse_expr};
+use crate::engine::{Engine, EngineOptions, parse_query};
 use crate::memstore::MemStorage;
 use crate::value::{PointValue, QueryResult, QueryValue, Sample};
 use obslab_model::SampleValue;
@@ -230,7 +230,7 @@ fn run_eval(engine: &Engine, store: &MemStorage, ev: &Eval) -> Result<(), String
             }
         }
         EvalKind::Instant { at_ms } => {
-            let parsed = parse_expr(&ev.expr);
+            let parsed = parse_query(&ev.expr, 0, 0);
             let mut variants: Vec<(Option<Expr>, i64)> = vec![(None, at_ms)];
             if let Ok(e) = &parsed {
                 let mut x = e.clone();

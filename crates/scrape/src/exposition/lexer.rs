@@ -4,24 +4,53 @@
 
 use std::borrow::Cow;
 
+const METRIC_START: u8 = 1;
+const METRIC_CONT: u8 = 2;
+const LABEL_START: u8 = 4;
+const LABEL_CONT: u8 = 8;
+
+/// Character classes of ASCII bytes, looked up instead of compared on the hot path.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let alpha = b.is_ascii_alphabetic() || b == b'_';
+        let digit = b.is_ascii_digit();
+        let mut v = 0;
+        if alpha || b == b':' {
+            v |= METRIC_START | METRIC_CONT;
+        }
+        if digit {
+            v |= METRIC_CONT | LABEL_CONT;
+        }
+        if alpha {
+            v |= LABEL_START | LABEL_CONT;
+        }
+        t[c] = v;
+        c += 1;
+    }
+    t
+};
+
 /// True for a byte that may start a metric name (`[a-zA-Z_:]`).
 pub fn is_metric_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || b == b':'
+    CLASS[b as usize] & METRIC_START != 0
 }
 
 /// True for a byte that may continue a metric name (`[a-zA-Z0-9_:]`).
 pub fn is_metric_cont(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b':'
+    CLASS[b as usize] & METRIC_CONT != 0
 }
 
 /// True for a byte that may start a label name (`[a-zA-Z_]`).
 pub fn is_label_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
+    CLASS[b as usize] & LABEL_START != 0
 }
 
 /// True for a byte that may continue a label name (`[a-zA-Z0-9_]`).
 pub fn is_label_cont(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    CLASS[b as usize] & LABEL_CONT != 0
 }
 
 /// True when `s` is a valid legacy metric name.
@@ -309,6 +338,16 @@ mod tests {
             vec![("a", Cow::Borrowed("1")), ("b", Cow::Owned("x\"y".to_string()))]
         );
         assert_eq!(LabelIter::new("").count(), 0);
+    }
+
+    #[test]
+    fn name_classes() {
+        assert_eq!(metric_name_len(b"a:b_1{"), 5);
+        assert_eq!(metric_name_len(b"1a"), 0);
+        assert_eq!(label_name_len(b"_a1:"), 3);
+        assert_eq!(label_name_len(b":a"), 0);
+        assert!(is_valid_metric_name("up") && !is_valid_metric_name("a-b") && !is_valid_metric_name(""));
+        assert!(is_valid_label_name("__name__") && !is_valid_label_name("a:b"));
     }
 
     #[test]

@@ -386,6 +386,9 @@ impl<'a> Rules<'a> {
 /// Sorts label pairs by name and reports a repeated name.
 pub(super) fn sort_and_check_duplicates(labels: &mut [(&str, &str)]) -> Result<(), String> {
     labels.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    if labels.iter().any(|(n, _)| *n == "__name__") {
+        return Err("label name \"__name__\" is not unique: invalid sample".to_string());
+    }
     for w in labels.windows(2) {
         if w[0].0 == w[1].0 {
             return Err(format!("duplicate label name {:?}", w[0].0));

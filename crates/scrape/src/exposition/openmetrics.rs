@@ -450,3 +450,84 @@ impl<'a> Iterator for OpenMetricsParser<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(p: OpenMetricsParser<'_>) -> Result<Vec<Sample<'_>>, ParseError> {
+        let mut out = Vec::new();
+        for e in p {
+            if let Entry::Sample(s) = e? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn families_and_types_are_attributed() {
+        let body = "# TYPE h histogram\nh_bucket{le=\"1\"} 0\nh_bucket{le=\"+Inf\"} 2\nh_count 2\nh_sum 3\nh_created 10\nother 1\n# EOF\n";
+        let s = samples(OpenMetricsParser::new(body)).unwrap();
+        assert_eq!(s.len(), 6);
+        assert!(
+            s[..5]
+                .iter()
+                .all(|x| x.family == "h" && x.metric_type == MetricType::Histogram)
+        );
+        assert_eq!(s[0].suffix(), "_bucket");
+        assert!(s[4].is_created());
+        assert_eq!((s[5].family, s[5].metric_type), ("other", MetricType::Unknown));
+        let s = samples(OpenMetricsParser::new(body).skip_created(true)).unwrap();
+        assert_eq!(s.len(), 5);
+    }
+
+    #[test]
+    fn lenient_mode_keeps_types_after_rule_violations() {
+        // A negative sum with positive buckets violates the specification, not the syntax.
+        let body = "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_count 1\nh_sum -2\n# EOF\n";
+        let err = samples(OpenMetricsParser::new(body)).unwrap_err();
+        assert_eq!(err.line, 4);
+        let s = samples(OpenMetricsParser::new(body).validate_families(false)).unwrap();
+        assert_eq!(s[2].metric_type, MetricType::Histogram);
+        assert_eq!(s[2].value, -2.0);
+        // Syntax is checked either way.
+        let bad = "a 1\n";
+        assert!(samples(OpenMetricsParser::new(bad).validate_families(false)).is_err());
+    }
+
+    #[test]
+    fn timestamps_are_seconds_and_become_milliseconds() {
+        let body = "a 1 1.5\nb 1 -1\nc 1 1e3\n# EOF";
+        let s = samples(OpenMetricsParser::new(body)).unwrap();
+        assert_eq!(
+            s.iter().map(|x| x.timestamp).collect::<Vec<_>>(),
+            vec![Some(1500), Some(-1000), Some(1_000_000)]
+        );
+    }
+
+    #[test]
+    fn label_values_decode_escapes() {
+        let body = "a{x=\"q\\\"\\n\\\\\",y=\"\"} 1\n# EOF\n";
+        let s = samples(OpenMetricsParser::new(body)).unwrap();
+        let l = s[0].labels();
+        assert_eq!(l.get("x"), Some("q\"\n\\"));
+        assert_eq!(l.get("y"), None, "an empty value is an absent label");
+        let err = samples(OpenMetricsParser::new("a{__name__=\"b\"} 1\n# EOF\n")).unwrap_err();
+        assert!(err.message.contains("not unique"), "{}", err.message);
+    }
+
+    #[test]
+    fn eof_rules() {
+        assert!(samples(OpenMetricsParser::new("# EOF")).unwrap().is_empty());
+        assert!(samples(OpenMetricsParser::new("# EOF\n")).unwrap().is_empty());
+        assert_eq!(
+            samples(OpenMetricsParser::new("# EOF\n\n")).unwrap_err().message,
+            "unexpected data after # EOF"
+        );
+        assert_eq!(
+            samples(OpenMetricsParser::new("")).unwrap_err().message,
+            "data does not end with # EOF"
+        );
+    }
+}

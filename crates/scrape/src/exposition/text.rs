@@ -3,6 +3,7 @@
 
 use super::lexer::{label_name_len, metric_name_len, parse_number, quote, quoted_len, unescape_help_text};
 use super::{Entry, MetricType, ParseError, Sample};
+use obslab_model::METRIC_NAME;
 
 /// Streams the entries of a text-format body.
 pub struct TextParser<'a> {
@@ -12,10 +13,12 @@ pub struct TextParser<'a> {
     failed: bool,
     family: &'a str,
     family_type: MetricType,
+    names: Vec<&'a str>,
 }
 
 fn skip_ws(s: &str) -> &str {
-    s.trim_start_matches([' ', '\t'])
+    let n = s.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
+    &s[n..]
 }
 
 fn error(line: usize, exp: &str, got: &str, whole: &str) -> ParseError {
@@ -43,6 +46,7 @@ impl<'a> TextParser<'a> {
             failed: false,
             family: "",
             family_type: MetricType::Unknown,
+            names: Vec::with_capacity(16),
         }
     }
 
@@ -112,7 +116,7 @@ impl<'a> TextParser<'a> {
         }))
     }
 
-    fn parse_sample(&self, line: &'a str, body: &'a str) -> Result<Sample<'a>, ParseError> {
+    fn parse_sample(&mut self, line: &'a str, body: &'a str) -> Result<Sample<'a>, ParseError> {
         let n = metric_name_len(body.as_bytes());
         if n == 0 {
             return Err(error(
@@ -133,7 +137,10 @@ impl<'a> TextParser<'a> {
             series = &body[..series_len];
             rest = skip_ws(after);
         }
-        let vlen = rest.find([' ', '\t', '{']).unwrap_or(rest.len());
+        let vlen = rest
+            .bytes()
+            .position(|b| b == b' ' || b == b'\t' || b == b'{')
+            .unwrap_or(rest.len());
         if vlen == 0 {
             let got = if rest.is_empty() { "\n" } else { token(rest) };
             return Err(error(self.line, "expected value after metric", got, line));
@@ -200,8 +207,12 @@ impl<'a> TextParser<'a> {
     }
 
     /// Parses `name="value", ...}` and returns the text inside the braces and what follows them.
-    fn parse_labels(&self, line: &'a str, s: &'a str) -> Result<(&'a str, &'a str), ParseError> {
+    /// A repeated label name (or `__name__` beside the metric name) makes the sample invalid, as
+    /// Prometheus rejects it when appending.
+    fn parse_labels(&mut self, line: &'a str, s: &'a str) -> Result<(&'a str, &'a str), ParseError> {
         let mut rest = s;
+        self.names.clear();
+        self.names.push(METRIC_NAME);
         loop {
             rest = skip_ws(rest);
             if let Some(after) = rest.strip_prefix('}') {
@@ -212,6 +223,14 @@ impl<'a> TextParser<'a> {
             if n == 0 {
                 return Err(error(self.line, "expected label name", token(rest), line));
             }
+            let name = &rest[..n];
+            if self.names.contains(&name) {
+                return Err(ParseError::new(
+                    self.line,
+                    format!("label name {} is not unique: invalid sample", quote(name)),
+                ));
+            }
+            self.names.push(name);
             rest = skip_ws(&rest[n..]);
             let Some(after_eq) = rest.strip_prefix('=') else {
                 return Err(error(self.line, "expected equal", token(rest), line));
@@ -371,6 +390,9 @@ mod tests {
             err.message
         );
         assert!(all("{a=\"b\"} 1\n").is_err());
+        let err = all("a{x=\"1\",x=\"2\"} 1\n").unwrap_err();
+        assert_eq!(err.message, "label name \"x\" is not unique: invalid sample");
+        assert!(all("a{__name__=\"b\"} 1\n").is_err());
     }
 
     #[test]

@@ -61,12 +61,12 @@ impl ChaosClient {
         let resp = req
             .send()
             .await
-            .map_err(|e| fail(format!("{method} {path} failed: {}", chain(&e))))?;
+            .map_err(|e| fail(format!("{method} {path} failed: {}", describe(&e))))?;
         let status = resp.status();
         let text = resp.text().await.map_err(|e| {
             fail(format!(
                 "{method} {path}: reading the answer failed: {}",
-                chain(&e)
+                describe(&e)
             ))
         })?;
         let json: Option<Value> = serde_json::from_str(&text).ok();
@@ -91,17 +91,15 @@ fn endpoint(base: &Url, path: &str) -> Url {
     url
 }
 
-/// The error and its causes on one line ("connection refused" is only in the causes).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let msg = s.to_string();
-        if !out.contains(&msg) {
-            out.push_str(": ");
-            out.push_str(&msg);
-        }
-        cur = s.source();
+/// A short reason for a failed request: the innermost cause ("Connection refused (os error 111)")
+/// is what a person needs, not reqwest's wrapping.
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return format!("no answer within {}s", TIMEOUT.as_secs());
     }
-    out
+    let mut innermost: &dyn std::error::Error = e;
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    innermost.to_string()
 }

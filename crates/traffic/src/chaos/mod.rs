@@ -125,7 +125,11 @@ impl ServiceChaos {
                 url: url.to_string(),
                 status: "down".into(),
                 state: None,
-                error: Some(e.to_string()),
+                // The row already names the service and URL.
+                error: Some(match e {
+                    ChaosError::Service { reason, .. } => reason,
+                    other => other.to_string(),
+                }),
             },
         }
     }

@@ -1,6 +1,7 @@
 //! Function calls: dispatch by name to the element-wise, range, label, time and histogram families.
 
 mod hist;
+mod info;
 mod labels;
 mod math;
 mod range;
@@ -215,6 +216,7 @@ impl Evaluator<'_> {
                 Ok(EVal::Vector(v))
             }
             "absent" => self.fn_absent(args[0], ts),
+            "info" => self.fn_info(&args, ts),
             "label_replace" => self.fn_label_replace(&args, ts),
             "label_join" => self.fn_label_join(&args, ts),
             "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => self.fn_sort(name, &args, ts),

@@ -190,8 +190,7 @@ impl Evaluator<'_> {
             }));
         }
         if matches!(name, "double_exponential_smoothing" | "holt_winters") {
-            for i in 0..n {
-                let (sf, tf) = (scalars[0][i], scalars[1][i]);
+            for (&sf, &tf) in scalars[0].iter().zip(scalars[1].iter()) {
                 if sf <= 0.0 || sf >= 1.0 {
                     return Err(QueryError::Execution(format!(
                         "invalid smoothing factor. Expected: 0 < sf < 1, got: {sf:.6}"
@@ -296,7 +295,7 @@ impl Evaluator<'_> {
                                 !a.approx_eq(b, |x, y| x == y)
                             }
                         }
-                        _ => name == "changes" || true,
+                        _ => true,
                     };
                     if changed {
                         count += 1.0;

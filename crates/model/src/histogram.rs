@@ -225,8 +225,19 @@ impl FloatHistogram {
         }
     }
 
-    /// Divides every count and the sum by `f`.
+    /// Divides every count and the sum by `f`. Dividing by zero keeps only the totals and the
+    /// zero bucket (all infinite or NaN), as the buckets lose their meaning.
     pub fn div(&mut self, f: f64) {
+        if f == 0.0 {
+            self.count /= f;
+            self.sum /= f;
+            self.zero_count /= f;
+            self.positive_spans.clear();
+            self.positive_buckets.clear();
+            self.negative_spans.clear();
+            self.negative_buckets.clear();
+            return;
+        }
         self.count /= f;
         self.sum /= f;
         self.zero_count /= f;

@@ -41,6 +41,13 @@ impl Labels {
         b.build()
     }
 
+    /// Wraps a vector that is already sorted by name with unique names and no empty values, as
+    /// parsers and stores produce it; falls back to normalising when it is not.
+    pub fn from_sorted_vec(v: Vec<Label>) -> Self {
+        let ok = v.windows(2).all(|w| w[0].name < w[1].name) && v.iter().all(|l| !l.value.is_empty());
+        if ok { Self(v) } else { LabelsBuilder { labels: v }.into_labels() }
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .binary_search_by(|l| l.name.as_str().cmp(name))
@@ -141,8 +148,16 @@ impl LabelsBuilder {
     }
 
     pub fn build(&self) -> Labels {
-        let mut v = self.labels.clone();
-        v.sort();
+        self.clone().into_labels()
+    }
+
+    /// Like [`build`](Self::build) without cloning; on duplicate names the last one set wins.
+    pub fn into_labels(self) -> Labels {
+        let mut v = self.labels;
+        v.reverse();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v.dedup_by(|later, earlier| later.name == earlier.name);
+        v.retain(|l| !l.value.is_empty());
         Labels(v)
     }
 }

@@ -22,6 +22,12 @@ pub struct Db {
     pub dir: tempfile::TempDir,
 }
 
+impl Default for Db {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Db {
     pub fn new() -> Self {
         Self {
@@ -718,7 +724,7 @@ pub fn parse_exposition(text: &str) -> Result<Exposition, String> {
             .to_string();
         switch_family(&family, &mut current_family).map_err(ctx)?;
         let typ = exp.types[&family].as_str();
-        if typ == "counter" && !(value >= 0.0) {
+        if typ == "counter" && (value.is_nan() || value < 0.0) {
             return Err(ctx(format!("counter {name} has value {value}")));
         }
         if typ == "histogram" && name.ends_with("_bucket") && !labels.contains_key("le") {

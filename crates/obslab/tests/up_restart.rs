@@ -72,3 +72,48 @@ fn killed_and_crashed_services_are_restarted_and_logged() {
         assert!(!up_support::alive(pid), "child {pid} survived");
     }
 }
+
+#[test]
+fn a_crash_looping_service_backs_off_and_its_stderr_is_logged_as_json() {
+    // A directory as the database file: the services that open it fail at start, every time.
+    let dir = LabDir::new("");
+    let db_dir = dir.dir.path().join("not-a-file");
+    std::fs::create_dir_all(&db_dir).unwrap();
+    let yaml = std::fs::read_to_string(&dir.config).unwrap();
+    std::fs::write(&dir.config, format!("demo_db: {}\n{yaml}", db_dir.display())).unwrap();
+    let mut lab = up_support::Lab::spawn(dir, &["--no-traffic"]);
+    let looped = wait_until(Duration::from_secs(20), || {
+        lab.dir.data().join("run/status.json").exists()
+            && lab.component("api")["restarts"].as_u64() >= Some(3)
+    });
+    assert!(looped, "api was not restarted three times\n{}", lab.output());
+    assert!(
+        !lab.ready_file.exists(),
+        "a lab with a crash-looping service is not ready"
+    );
+    // The services that do not need the database keep running.
+    assert!(healthy(lab.dir.port("gateway")));
+
+    let lines = json_lines(&lab.log_path("api"));
+    let stderr = lines
+        .iter()
+        .find(|l| l["stream"] == "stderr")
+        .unwrap_or_else(|| panic!("no wrapped stderr line in {lines:?}"));
+    assert_eq!(stderr["level"], "error");
+    assert_eq!(stderr["service"], "api");
+    assert!(stderr["timestamp"].is_string() && stderr["message"].is_string());
+    let delays: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["stream"] == "supervisor")
+        .filter_map(|l| l["backoff_ms"].as_u64())
+        .collect();
+    assert!(delays.len() >= 3, "{delays:?}");
+    assert_eq!(&delays[..3], &[100, 200, 400], "the delay doubles");
+
+    lab.up.signal(SIGTERM);
+    assert!(
+        lab.up
+            .wait_timeout(Duration::from_secs(10))
+            .is_some_and(|s| s.success())
+    );
+}

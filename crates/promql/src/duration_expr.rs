@@ -196,7 +196,8 @@ fn fmt_ms(secs: f64, allow_negative: bool) -> Result<String> {
 
 /// Replaces duration expressions in ranges, subquery steps and offsets by literals.
 pub(crate) fn rewrite(query: &str, step_ms: i64, range_ms: i64) -> Result<String> {
-    if !query.contains('[') && !query.to_ascii_lowercase().contains("offset") {
+    let lower = query.to_ascii_lowercase();
+    if !query.contains('[') && !lower.contains("offset") && !lower.contains("smoothed") {
         return Ok(query.to_string());
     }
     let (step_s, range_s) = (step_ms as f64 / 1000.0, range_ms as f64 / 1000.0);
@@ -262,6 +263,11 @@ pub(crate) fn rewrite(query: &str, step_ms: i64, range_ms: i64) -> Result<String
                 }
                 i = end + 1;
             }
+            _ if brace == 0 && (starts_word(query, i, "anchored") || starts_word(query, i, "smoothed")) => {
+                let word = query[i..i + 8].to_ascii_lowercase();
+                out = mark_selector(&out, &word)?;
+                i += 8;
+            }
             _ if brace == 0 && starts_word(query, i, "offset") => {
                 out.push_str(&query[i..i + 6]);
                 i += 6;
@@ -280,6 +286,39 @@ pub(crate) fn rewrite(query: &str, step_ms: i64, range_ms: i64) -> Result<String
         }
     }
     Ok(out)
+}
+
+/// Name of the marker matcher that carries an `anchored`/`smoothed` modifier through parsing.
+pub(crate) const EXT_LABEL: &str = "__range_modifier__";
+
+/// Adds the marker matcher for `word` to the selector that `out` ends with.
+fn mark_selector(out: &str, word: &str) -> Result<String> {
+    let marker = format!("{EXT_LABEL}=~\"({word})?\"");
+    let trimmed = out.trim_end();
+    let b = trimmed.as_bytes();
+    let bad = || QueryError::Parse(format!("unexpected {word} modifier"));
+    // End of the selector itself: before a range `[...]` if there is one.
+    let mut end = trimmed.len();
+    if b.last() == Some(&b']') {
+        end = trimmed.rfind('[').ok_or_else(bad)?;
+    }
+    let sel = &trimmed[..end];
+    let rest = &trimmed[end..];
+    let sb = sel.as_bytes();
+    if sb.last() == Some(&b'}') {
+        let open = sel.rfind('{').ok_or_else(bad)?;
+        let inner = sel[open + 1..sel.len() - 1].trim();
+        let sep = if inner.is_empty() || inner.ends_with(',') { "" } else { ", " };
+        return Ok(format!("{}{{{inner}{sep}{marker}}}{rest} ", &sel[..open]));
+    }
+    let name_start = sel
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .map(|p| p + 1)
+        .unwrap_or(0);
+    if name_start >= sel.len() {
+        return Err(bad());
+    }
+    Ok(format!("{sel}{{{marker}}}{rest} "))
 }
 
 fn starts_word(q: &str, i: usize, w: &str) -> bool {
@@ -366,5 +405,13 @@ mod tests {
             "x offset -5000ms*2"
         );
         assert_eq!(rewrite("x{a=\"[1+1]\"}[5m]", 0, 0).unwrap(), "x{a=\"[1+1]\"}[5m]");
+        assert_eq!(
+            rewrite("rate(x[1m] anchored)", 0, 0).unwrap(),
+            "rate(x{__range_modifier__=~\"(anchored)?\"}[1m] )"
+        );
+        assert_eq!(
+            rewrite("x{a=\"b\"} smoothed", 0, 0).unwrap(),
+            "x{a=\"b\", __range_modifier__=~\"(smoothed)?\"} "
+        );
     }
 }

@@ -8,6 +8,8 @@ use obslab_model::{Labels, Queryable};
 use promql_parser::parser::{self, Expr};
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Engine limits and defaults, as Prometheus's command-line flags set them.
@@ -46,6 +48,24 @@ impl EngineOptions {
         i64::try_from(self.no_step_subquery_interval.as_millis())
             .unwrap_or(60_000)
             .max(1)
+    }
+}
+
+/// Lets another thread stop a running query, e.g. when the HTTP client has gone away.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_canceled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }
 
@@ -101,8 +121,19 @@ impl Engine {
 
     /// Evaluates `query` at one time (milliseconds since the epoch).
     pub fn instant_query(&self, q: &dyn Queryable, query: &str, time: i64) -> Result<QueryResult> {
+        self.instant_query_cancellable(q, query, time, &CancelToken::new())
+    }
+
+    /// Like [`Engine::instant_query`], stopped with a `canceled` error once `cancel` is set.
+    pub fn instant_query_cancellable(
+        &self,
+        q: &dyn Queryable,
+        query: &str,
+        time: i64,
+        cancel: &CancelToken,
+    ) -> Result<QueryResult> {
         let expr = parse_query(query, 0, 0)?;
-        self.run(q, query, &expr, time, time, 0)
+        self.run(q, query, &expr, time, time, 0, cancel)
     }
 
     /// Evaluates `query` at `start`, `start + step`, ... up to `end` (milliseconds).
@@ -113,6 +144,19 @@ impl Engine {
         start: i64,
         end: i64,
         step: i64,
+    ) -> Result<QueryResult> {
+        self.range_query_cancellable(q, query, start, end, step, &CancelToken::new())
+    }
+
+    /// Like [`Engine::range_query`], stopped with a `canceled` error once `cancel` is set.
+    pub fn range_query_cancellable(
+        &self,
+        q: &dyn Queryable,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+        cancel: &CancelToken,
     ) -> Result<QueryResult> {
         if step <= 0 {
             return Err(QueryError::BadData(
@@ -142,9 +186,10 @@ impl Engine {
                 )));
             }
         }
-        self.run(q, query, &expr, start, end, step)
+        self.run(q, query, &expr, start, end, step, cancel)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         q: &dyn Queryable,
@@ -153,6 +198,7 @@ impl Engine {
         start: i64,
         end: i64,
         step: i64,
+        cancel: &CancelToken,
     ) -> Result<QueryResult> {
         let ts: Vec<i64> = if step == 0 {
             vec![start]
@@ -170,6 +216,7 @@ impl Engine {
             depth: 0,
             query: text,
             arg_pos: None,
+            cancel,
         };
         let res = catch_unwind(AssertUnwindSafe(|| ev.eval(expr, &ts)))
             .map_err(|_| QueryError::Execution("internal error while evaluating the query".into()))??;

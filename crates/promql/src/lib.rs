@@ -12,7 +12,7 @@ pub mod memstore;
 pub mod promqltest;
 pub mod value;
 
-pub use engine::{Engine, EngineOptions};
+pub use engine::{CancelToken, Engine, EngineOptions};
 pub use error::{ErrorType, QueryError};
 pub use memstore::MemStorage;
 pub use value::{PointValue, QueryResult, QueryValue, RangeSeries, Sample};

@@ -129,3 +129,23 @@ fn runner_reports_passes_and_failures() {
     assert!(text.ends_with("1 passed, 1 failed\n"), "{text}");
     assert!(text.contains("FAIL inline.test:7"), "{text}");
 }
+
+#[test]
+fn long_unary_chains_are_rejected_or_evaluated() {
+    let e = Engine::default();
+    let q = format!("{}1", "-".repeat(20_000));
+    let _ = e.instant_query(&store(), &q, 0);
+    let q = format!("1{}", " + 1".repeat(5_000));
+    let _ = e.instant_query(&store(), &q, 0);
+}
+
+#[test]
+fn canceled_queries_answer_canceled() {
+    let token = obslab_promql::CancelToken::new();
+    token.cancel();
+    let err = Engine::default()
+        .instant_query_cancellable(&store(), "sum(req_total)", 0, &token)
+        .unwrap_err();
+    assert_eq!(err.error_type(), ErrorType::Canceled);
+    assert_eq!(err.to_string(), "query was canceled in expression evaluation");
+}

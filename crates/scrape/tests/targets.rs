@@ -32,6 +32,13 @@ fn static_targets_get_prometheus_internal_labels() {
     assert_eq!(t.labels.get("job"), Some("blackbox"));
     assert_eq!(t.labels.get("instance"), Some("a.example:80"));
     assert_eq!(t.url(), "http://a.example:80/probe?module=http_2xx");
+    let mut params = sc.params.clone();
+    params.insert("module".into(), vec!["ignored".into(), "second".into()]);
+    params.insert("a b".into(), vec!["x&y".into()]);
+    assert_eq!(
+        t.url_with_params(&params),
+        "http://a.example:80/probe?a+b=x%26y&module=http_2xx&module=second"
+    );
     assert_eq!(
         t.public_labels(),
         labels(&[("env", "lab"), ("instance", "a.example:80"), ("job", "blackbox")])
@@ -125,6 +132,37 @@ fn file_sd_discovers_json_and_yaml_by_glob() {
             .unwrap()
             .ends_with("a.json")
     );
+}
+
+#[test]
+fn file_discovery_keeps_last_good_groups_and_forgets_removed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yml");
+    std::fs::write(&a, "- targets: ['127.0.0.1:1']\n").unwrap();
+    let cfg = obslab_scrape::config::FileSdConfig {
+        files: vec![format!("{}/*.yml", dir.path().display())],
+        refresh_interval: obslab_scrape::config::PromDuration::from_secs(30),
+    };
+    let mut d = file_sd::FileDiscovery::new(cfg);
+    assert_eq!(d.refresh_interval(), Duration::from_secs(30));
+    let r = d.refresh();
+    assert!(r.changed);
+    assert_eq!(r.groups.len(), 1);
+    assert!(!d.refresh().changed);
+    // A broken rewrite keeps the last good groups and reports the error.
+    std::fs::write(&a, "- targets: [oops\n").unwrap();
+    let r = d.refresh();
+    assert_eq!(r.errors.len(), 1);
+    assert_eq!(r.groups[0].targets, vec!["127.0.0.1:1"]);
+    assert!(!r.changed);
+    std::fs::write(&a, "- targets: ['127.0.0.1:2']\n").unwrap();
+    let r = d.refresh();
+    assert!(r.changed);
+    assert_eq!(r.groups[0].targets, vec!["127.0.0.1:2"]);
+    std::fs::remove_file(&a).unwrap();
+    let r = d.refresh();
+    assert!(r.changed);
+    assert!(r.groups.is_empty());
 }
 
 fn state(settings: ScrapeSettings) -> ScrapeState {

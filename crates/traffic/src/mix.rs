@@ -351,6 +351,26 @@ mod tests {
     }
 
     #[test]
+    fn readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```yaml\n").unwrap() + 8;
+        let end = start + readme[start..].find("```").unwrap();
+        let mix: Vec<Endpoint> = serde_saphyr::from_str(&readme[start..end]).unwrap();
+        assert_eq!(mix.len(), 3);
+        assert_eq!(mix[2].label(), "place order");
+        let compiled = CompiledMix::compile(&mix).unwrap();
+        let body = compiled.endpoints[2]
+            .body
+            .as_ref()
+            .unwrap()
+            .expand(&mut StdRng::seed_from_u64(5));
+        assert!(
+            body["customer_id"].is_i64() && body["items"][0]["product_id"].is_i64(),
+            "{body}"
+        );
+    }
+
+    #[test]
     fn compile_rejects_empty_and_zero_weights() {
         assert!(matches!(CompiledMix::compile(&[]), Err(MixError::Empty)));
         assert!(CompiledMix::compile(&[Endpoint::new("GET", "/a", 0.0)]).is_err());

@@ -85,6 +85,7 @@ pub(crate) struct Evaluator<'a> {
     pub query: &'a str,
     /// Position of the argument being processed, for annotations.
     pub arg_pos: Option<String>,
+    pub cancel: &'a crate::engine::CancelToken,
 }
 
 pub(crate) fn time_to_ms(t: &SystemTime) -> i64 {
@@ -118,6 +119,9 @@ impl<'a> Evaluator<'a> {
     }
 
     pub fn check_deadline(&self, what: &str) -> Result<()> {
+        if self.cancel.is_canceled() {
+            return Err(QueryError::Canceled(what.to_string()));
+        }
         if Instant::now() > self.deadline {
             return Err(QueryError::Timeout(what.to_string()));
         }
@@ -239,6 +243,8 @@ pub(crate) struct RangeArg {
     pub at: Option<i64>,
     /// Metric name selected, for annotations.
     pub is_subquery: bool,
+    /// `anchored` / `smoothed`, when given.
+    pub modifier: Option<selector::RangeMod>,
 }
 
 pub(crate) struct RangeArgSeries {

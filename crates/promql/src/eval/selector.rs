@@ -27,13 +27,15 @@ pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>
         };
         Matcher::new(op, m.name.clone(), m.value.clone()).map_err(|e| QueryError::BadData(e.to_string()))
     };
+    let real = |m: &&promql_parser::label::Matcher| m.name != crate::duration_expr::EXT_LABEL;
     let mut alts: Vec<Vec<Matcher>> = Vec::new();
     if vs.matchers.or_matchers.is_empty() {
-        alts.push(vs.matchers.matchers.iter().map(conv).collect::<Result<_>>()?);
+        alts.push(vs.matchers.matchers.iter().filter(real).map(conv).collect::<Result<_>>()?);
     } else {
         for group in &vs.matchers.or_matchers {
-            let mut g: Vec<Matcher> = vs.matchers.matchers.iter().map(conv).collect::<Result<_>>()?;
-            for m in group {
+            let mut g: Vec<Matcher> =
+                vs.matchers.matchers.iter().filter(real).map(conv).collect::<Result<_>>()?;
+            for m in group.iter().filter(real) {
                 g.push(conv(m)?);
             }
             alts.push(g);
@@ -57,6 +59,27 @@ pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>
 
 /// A selected series with its decoded samples.
 pub(crate) type LoadedSeries = (Labels, Vec<(i64, PointValue)>);
+
+/// The experimental range modifiers `anchored` and `smoothed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeMod {
+    Anchored,
+    Smoothed,
+}
+
+/// The modifier written after a selector, carried by a marker matcher.
+pub(crate) fn range_modifier(vs: &VectorSelector) -> Option<RangeMod> {
+    let m = vs
+        .matchers
+        .matchers
+        .iter()
+        .find(|m| m.name == crate::duration_expr::EXT_LABEL)?;
+    if m.value.contains("anchored") {
+        Some(RangeMod::Anchored)
+    } else {
+        Some(RangeMod::Smoothed)
+    }
+}
 
 impl Evaluator<'_> {
     /// Loads every series matching `vs` with its samples in `[mint, maxt]`.
@@ -121,6 +144,9 @@ impl Evaluator<'_> {
             return Ok(EVal::Vector(Vec::new()));
         };
         let lookback = self.opts.lookback_delta_ms();
+        if range_modifier(vs) == Some(RangeMod::Smoothed) {
+            return self.eval_smoothed_selector(vs, &effs, lookback);
+        }
         let loaded = self.load_series(vs, first.saturating_sub(lookback).saturating_add(1), last, 0)?;
         let mut out = Vec::with_capacity(loaded.len());
         for (labels, samples) in loaded {
@@ -145,6 +171,35 @@ impl Evaluator<'_> {
             }
         }
         self.check_samples(&out, ts.len())?;
+        Ok(EVal::Vector(out))
+    }
+
+    /// `metric smoothed`: the value at each step interpolated between the samples around it.
+    fn eval_smoothed_selector(&mut self, vs: &VectorSelector, effs: &[i64], lookback: i64) -> Result<EVal> {
+        let (Some(&first), Some(&last)) = (effs.iter().min(), effs.iter().max()) else {
+            return Ok(EVal::Vector(Vec::new()));
+        };
+        let loaded = self.load_series(vs, first.saturating_sub(lookback), last.saturating_add(lookback), 0)?;
+        let mut out = Vec::new();
+        for (labels, samples) in loaded {
+            let pts: Vec<(i64, f64)> = samples
+                .iter()
+                .filter(|s| !is_stale(&s.1))
+                .filter_map(|(t, v)| v.as_float().map(|f| (*t, f)))
+                .collect();
+            let mut s = StepSeries::new(labels, effs.len());
+            for (i, &eff) in effs.iter().enumerate() {
+                // Only where the plain selector would find a sample.
+                let before = pts.partition_point(|p| p.0 <= eff);
+                if before == 0 || pts[before - 1].0 <= eff.saturating_sub(lookback) {
+                    continue;
+                }
+                s.vals[i] = super::functions::interpolate(&pts, eff, lookback).map(PointValue::Float);
+            }
+            if s.vals.iter().any(Option::is_some) {
+                out.push(s);
+            }
+        }
         Ok(EVal::Vector(out))
     }
 
@@ -196,8 +251,17 @@ impl Evaluator<'_> {
                     (Some(a), Some(b)) => (*a, *b),
                     _ => (0, 0),
                 };
-                let loaded =
-                    self.load_series(vs, first.saturating_sub(range).saturating_add(1), last, range)?;
+                let modifier = range_modifier(vs);
+                let lookback = self.opts.lookback_delta_ms();
+                let (lo, hi) = match modifier {
+                    None => (first.saturating_sub(range).saturating_add(1), last),
+                    Some(RangeMod::Anchored) => (first.saturating_sub(range).saturating_sub(lookback), last),
+                    Some(RangeMod::Smoothed) => (
+                        first.saturating_sub(range).saturating_sub(lookback),
+                        last.saturating_add(lookback),
+                    ),
+                };
+                let loaded = self.load_series(vs, lo, hi, range)?;
                 let series = loaded
                     .into_iter()
                     .map(|(labels, samples)| RangeArgSeries {
@@ -212,6 +276,7 @@ impl Evaluator<'_> {
                     offset: off,
                     at,
                     is_subquery: false,
+                    modifier,
                 }
             }
             Expr::Subquery(sq) => self.eval_subquery(sq, ts)?,

@@ -53,7 +53,7 @@ impl Evaluator<'_> {
                         .vals
                         .iter()
                         .enumerate()
-                        .filter_map(|(i, v)| v.clone().map(|v| (grid[i], v)))
+                        .filter_map(|(i, v)| v.clone().map(|v| (grid[i], forget_reset_hint(v))))
                         .collect(),
                     labels: s.labels,
                     drop_name: s.drop_name,
@@ -81,6 +81,26 @@ impl Evaluator<'_> {
             offset: off,
             at,
             is_subquery: true,
+            modifier: None,
         })
+    }
+}
+
+/// Subquery points are not consecutive samples, so a stored hint about the previous sample says
+/// nothing about the previous point: resets are detected from the buckets instead.
+fn forget_reset_hint(v: PointValue) -> PointValue {
+    match v {
+        PointValue::Histogram(h)
+            if matches!(
+                h.counter_reset_hint,
+                obslab_model::CounterResetHint::NotCounterReset
+                    | obslab_model::CounterResetHint::CounterReset
+            ) =>
+        {
+            let mut x = (*h).clone();
+            x.counter_reset_hint = obslab_model::CounterResetHint::Unknown;
+            PointValue::Histogram(std::sync::Arc::new(x))
+        }
+        other => other,
     }
 }

@@ -7,8 +7,8 @@ use super::parser::{Command, Eval, EvalKind, Load, SeqValue, parse_script};
 use crate::engine::{Engine, EngineOptions, parse_query};
 use crate::memstore::MemStorage;
 use crate::value::{PointValue, QueryResult, QueryValue, Sample};
-use obslab_model::SampleValue;
 use obslab_model::sample::stale_nan;
+use obslab_model::{CounterResetHint, SampleValue};
 use promql_parser::parser::{AtModifier, Expr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -113,9 +113,34 @@ pub fn run_script(file: &str, text: &str) -> FileReport {
     }
 }
 
+/// Sets counter-reset hints the way the TSDB does when it stores histograms of a counter: after
+/// the first sample, each one is marked as a reset or not, unless it was given a hint.
+fn tsdb_hints(values: &[SeqValue]) -> Vec<SeqValue> {
+    let mut out = values.to_vec();
+    let mut prev: Option<obslab_model::FloatHistogram> = None;
+    for v in out.iter_mut() {
+        match v {
+            SeqValue::Histogram(h) => {
+                if h.counter_reset_hint == CounterResetHint::Unknown
+                    && let Some(p) = &prev
+                    && p.counter_reset_hint != CounterResetHint::Gauge
+                    && !h.detect_reset(p)
+                {
+                    h.counter_reset_hint = CounterResetHint::NotCounterReset;
+                }
+                prev = Some(h.clone());
+            }
+            SeqValue::Float(_) | SeqValue::Stale => prev = None,
+            SeqValue::Omitted => {}
+        }
+    }
+    out
+}
+
 fn load(store: &MemStorage, l: &Load) {
     for s in &l.series {
-        for (i, v) in s.values.iter().enumerate() {
+        let values = tsdb_hints(&s.values);
+        for (i, v) in values.iter().enumerate() {
             let t = l.step_ms * i as i64;
             match v {
                 SeqValue::Omitted => {}

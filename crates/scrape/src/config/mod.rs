@@ -1,6 +1,7 @@
 //! prometheus.yml: the configuration model, loading with strict unknown-field errors, Prometheus's
 //! defaults and validation, and `check_config` with promtool's file checks.
 
+mod check;
 pub mod http;
 mod model;
 mod types;
@@ -8,14 +9,13 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use check::{CheckReport, check_config, check_config_report};
 pub use model::{
     AlertingConfig, AlertmanagerConfig, Config, FileSdConfig, GlobalConfig, MetadataConfig, QueueConfig,
     RemoteReadConfig, RemoteWriteConfig, ScrapeConfig, UNSUPPORTED_SD_KEYS,
 };
-pub use types::{LabelMap, PromDuration, Secret, TargetGroup};
+pub use types::{LabelMap, PromDuration, Secret, TargetGroup, parse_bytes};
 pub use validate::valid_file_sd_name;
-
-use crate::target;
 
 /// Why a config could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,12 @@ pub enum ConfigError {
     File(String),
 }
 
+/// Deserializes YAML with one-line errors (`line L column C: ...`), fit for logs and API answers.
+pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let opts = serde_saphyr::options! { with_snippet: false };
+    serde_saphyr::from_str_with_options(text, opts).map_err(|e| e.to_string())
+}
+
 /// Parses and validates a config held in memory; relative paths stay as written.
 pub fn load_str(yaml: &str) -> Result<Config, ConfigError> {
     load_named(yaml, "<string>")
@@ -44,9 +50,9 @@ fn load_named(yaml: &str, name: &str) -> Result<Config, ConfigError> {
     let mut cfg: Config = if is_blank_yaml(yaml) {
         Config::default()
     } else {
-        serde_saphyr::from_str(yaml).map_err(|e| ConfigError::Yaml {
+        from_yaml(yaml).map_err(|message| ConfigError::Yaml {
             path: name.to_string(),
-            message: e.to_string(),
+            message,
         })?
     };
     validate::validate(&mut cfg).map_err(ConfigError::Invalid)?;
@@ -139,9 +145,9 @@ impl Config {
                         scrape_configs: Vec::new(),
                     }
                 } else {
-                    serde_saphyr::from_str(&text).map_err(|e| ConfigError::Yaml {
+                    from_yaml(&text).map_err(|message| ConfigError::Yaml {
                         path: name.clone(),
-                        message: e.to_string(),
+                        message,
                     })?
                 };
                 let dir = file.parent().unwrap_or(Path::new("."));
@@ -169,127 +175,6 @@ impl Config {
         }
         Ok(out)
     }
-}
-
-/// What `check_config` found besides errors (e.g. file SD files that do not exist yet).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CheckReport {
-    pub warnings: Vec<String>,
-    pub rule_files: Vec<PathBuf>,
-}
-
-fn file_exists(path: &str) -> Result<(), String> {
-    std::fs::metadata(path)
-        .map(|_| ())
-        .map_err(|e| format!("stat {path}: {}", io_message(&e)))
-}
-
-fn io_message(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        _ => e.to_string(),
-    }
-}
-
-/// `promtool check config`: loads the file, then checks that the rule files, credential files and
-/// TLS files it names exist and that every static target survives relabeling with a valid address.
-pub fn check_config(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
-    check_config_report(path).map(|(c, _)| c)
-}
-
-/// Like [`check_config`], also returning warnings and the rule files found.
-pub fn check_config_report(path: impl AsRef<Path>) -> Result<(Config, CheckReport), ConfigError> {
-    let cfg = load_file(path)?;
-    let mut report = CheckReport::default();
-    for rf in &cfg.rule_files {
-        let matches: Vec<PathBuf> = glob::glob(rf)
-            .map_err(|e| ConfigError::Invalid(format!("invalid rule file path {rf:?}: {e}")))?
-            .filter_map(Result::ok)
-            .collect();
-        if !rf.contains('*') {
-            let Some(first) = matches.first() else {
-                return Err(ConfigError::File(format!(
-                    "{rf:?} does not point to an existing file"
-                )));
-            };
-            file_exists(&first.to_string_lossy())
-                .map_err(|e| ConfigError::File(format!("error checking rule file {first:?}: {e}")))?;
-        }
-        report.rule_files.extend(matches);
-    }
-    for sc in &cfg.all_scrape_configs()? {
-        check_http_files(sc.http_client())?;
-        for fsd in &sc.file_sd_configs {
-            for f in &fsd.files {
-                let found = glob::glob(f)
-                    .map(|g| g.filter_map(Result::ok).count())
-                    .unwrap_or(0);
-                if found == 0 {
-                    report.warnings.push(format!(
-                        "WARNING: file {f:?} for file_sd in scrape job {:?} does not exist",
-                        sc.job_name
-                    ));
-                }
-            }
-        }
-        for (i, tg) in sc.static_configs.iter().enumerate() {
-            target::targets_from_group(tg, sc)
-                .map_err(|e| ConfigError::Invalid(format!("scrape job {:?}, group {i}: {e}", sc.job_name)))?;
-        }
-        for name in sc.unsupported_sd() {
-            report.warnings.push(format!(
-                "WARNING: {name} in scrape job {:?} is accepted but not run by obslab",
-                sc.job_name
-            ));
-        }
-    }
-    for am in &cfg.alerting.alertmanagers {
-        check_http_files(am.http_client())?;
-        for (i, tg) in am.static_configs.iter().enumerate() {
-            target::alertmanagers_from_group(tg, am)
-                .map_err(|e| ConfigError::Invalid(format!("alertmanager group {i}: {e}")))?;
-        }
-    }
-    Ok((cfg, report))
-}
-
-fn check_http_files(h: http::HttpClientView<'_>) -> Result<(), ConfigError> {
-    let cred = h
-        .authorization
-        .and_then(|a| a.credentials_file.as_deref())
-        .or(h.bearer_token_file);
-    if let Some(f) = cred.filter(|f| !f.is_empty()) {
-        file_exists(f).map_err(|e| {
-            ConfigError::File(format!(
-                "error checking authorization credentials or bearer token file {f:?}: {e}"
-            ))
-        })?;
-    }
-    if let Some(t) = h.tls_config {
-        let cert = t.cert_file.as_deref().filter(|s| !s.is_empty());
-        let key = t.key_file.as_deref().filter(|s| !s.is_empty());
-        if let Some(f) = cert {
-            file_exists(f)
-                .map_err(|e| ConfigError::File(format!("error checking client cert file {f:?}: {e}")))?;
-        }
-        if let Some(f) = key {
-            file_exists(f)
-                .map_err(|e| ConfigError::File(format!("error checking client key file {f:?}: {e}")))?;
-        }
-        if cert.is_some() && key.is_none() {
-            return Err(ConfigError::File(format!(
-                "client cert file {:?} specified without client key file",
-                cert.unwrap_or_default()
-            )));
-        }
-        if key.is_some() && cert.is_none() {
-            return Err(ConfigError::File(format!(
-                "client key file {:?} specified without client cert file",
-                key.unwrap_or_default()
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -310,6 +310,14 @@ impl ScrapeConfig {
             .collect()
     }
 
+    /// `body_size_limit` in bytes after inheritance (0 = no limit).
+    pub fn body_size_limit_bytes(&self) -> u64 {
+        self.body_size_limit
+            .as_deref()
+            .and_then(|s| super::types::parse_bytes(s).ok())
+            .unwrap_or(0)
+    }
+
     /// `sample_limit` after inheritance (0 = no limit).
     pub fn sample_limit(&self) -> u64 {
         self.sample_limit.unwrap_or(0)

@@ -31,6 +31,10 @@ fn inherits_limits_from_global() {
     assert_eq!(c.scrape_configs[0].sample_limit(), 100);
     assert_eq!(c.scrape_configs[0].label_limit(), 7);
     assert_eq!(c.scrape_configs[1].sample_limit(), 5);
+    let c = load_str("global:\n  body_size_limit: 10MB\nscrape_configs:\n  - job_name: a\n").unwrap();
+    assert_eq!(c.scrape_configs[0].body_size_limit_bytes(), 10 << 20);
+    let err = load_str("scrape_configs:\n  - job_name: a\n    body_size_limit: 10 MB\n").unwrap_err();
+    assert!(err.to_string().contains("invalid byte size"), "{err}");
 }
 
 #[test]
@@ -147,15 +151,19 @@ fn invalid_configs_are_rejected_with_prometheus_wording() {
         ("remote_write:\n  - url: ''\n", "url for remote_write is empty"),
         (
             "remote_write:\n  - url: http://x/\n    headers: {Authorization: x}\n",
-            "Authorization is a reserved header. It must not be changed",
+            "authorization header must be changed via the basic_auth, authorization, oauth2",
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    headers: {Content-Type: x}\n",
+            "Content-Type is a reserved header. It must not be changed",
+        ),
+        (
+            "alerting:\n  alertmanagers:\n    - api_version: v1\n",
+            "expected Alertmanager api version to be one of [v2] but got v1",
         ),
         (
             "global:\n  external_labels: {'a-b': x}\n",
             "\"a-b\" is not a valid label name",
-        ),
-        (
-            "scrape_configs:\n  - job_name: a\n    scheme: ftp\n",
-            "invalid scheme",
         ),
     ];
     for (yaml, want) in cases {

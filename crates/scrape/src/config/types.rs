@@ -63,3 +63,45 @@ impl fmt::Debug for Secret {
         f.write_str("<secret>")
     }
 }
+
+/// Parses a Prometheus byte size (`body_size_limit`): a number with `B`, `KB`/`KiB`, `MB`/`MiB`,
+/// `GB`/`GiB`, `TB`/`TiB`, `PB`/`PiB` or `EB`/`EiB`, all powers of 1024; `0` alone means none.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let bad = || format!("invalid byte size {s:?}");
+    if s == "0" {
+        return Ok(0);
+    }
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err(bad());
+    }
+    let n: u64 = s[..digits].parse().map_err(|_| bad())?;
+    let shift = match &s[digits..] {
+        "B" => 0,
+        "KB" | "KiB" => 10,
+        "MB" | "MiB" => 20,
+        "GB" | "GiB" => 30,
+        "TB" | "TiB" => 40,
+        "PB" | "PiB" => 50,
+        "EB" | "EiB" => 60,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(1u64 << shift).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn byte_sizes_are_base_two() {
+        assert_eq!(parse_bytes("0"), Ok(0));
+        assert_eq!(parse_bytes("512B"), Ok(512));
+        assert_eq!(parse_bytes("10MB"), Ok(10 << 20));
+        assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
+        assert!(parse_bytes("10").is_err());
+        assert!(parse_bytes("MB").is_err());
+        assert!(parse_bytes("1.5MB").is_err());
+        assert!(parse_bytes("99999999999EB").is_err());
+    }
+}

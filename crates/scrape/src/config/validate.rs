@@ -13,7 +13,6 @@ const DEFAULT_EVALUATION_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Headers remote write sets itself; Prometheus refuses configs that override them.
 const RESERVED_HEADERS: &[&str] = &[
-    "authorization",
     "host",
     "content-encoding",
     "content-length",
@@ -24,9 +23,12 @@ const RESERVED_HEADERS: &[&str] = &[
     "proxy-authenticate",
     "proxy-authorization",
     "www-authenticate",
-    "retry-after",
+    "accept-encoding",
     "x-prometheus-remote-write-version",
     "x-prometheus-remote-read-version",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
 ];
 
 const SCRAPE_PROTOCOLS: &[&str] = &[
@@ -87,6 +89,9 @@ fn check_file_sd(cfgs: &[FileSdConfig]) -> Result<(), String> {
 
 fn check_header_names(headers: &std::collections::BTreeMap<String, String>) -> Result<(), String> {
     for h in headers.keys() {
+        if h.eq_ignore_ascii_case("authorization") {
+            return Err("authorization header must be changed via the basic_auth, authorization, oauth2, sigv4, azuread or google_iam parameter".into());
+        }
         if RESERVED_HEADERS.contains(&h.to_ascii_lowercase().as_str()) {
             return Err(format!("{h} is a reserved header. It must not be changed"));
         }
@@ -98,17 +103,7 @@ fn check_url(u: &str, what: &str) -> Result<(), String> {
     if u.is_empty() {
         return Err(format!("url for {what} is empty"));
     }
-    let parsed = url::Url::parse(u).map_err(|e| format!("parse {u:?}: {e}"))?;
-    if parsed.scheme() != "http" && parsed.scheme() != "https" {
-        return Err(format!("scheme must be http or https for {what} url {u:?}"));
-    }
-    Ok(())
-}
-
-fn check_scheme(s: &str) -> Result<(), String> {
-    if s != "http" && s != "https" {
-        return Err(format!("invalid scheme {s:?}: must be \"http\" or \"https\""));
-    }
+    url::Url::parse(u).map_err(|e| format!("parse {u:?}: {e}"))?;
     Ok(())
 }
 
@@ -140,16 +135,18 @@ pub(crate) fn validate_scrape(c: &mut ScrapeConfig, g: &super::model::GlobalConf
     }
     check_protocols(&c.scrape_protocols)
         .map_err(|e| format!("{e} for scrape config with job name {job:?}"))?;
-    check_scheme(&c.scheme)?;
-    if !c.metrics_path.starts_with('/') && !c.metrics_path.is_empty() {
-        return Err(format!("metrics_path must start with '/' in job {job:?}"));
-    }
     check_file_sd(&c.file_sd_configs)?;
     let inherit = |v: &mut Option<u64>, gv: u64| {
         if v.is_none() {
             *v = Some(gv);
         }
     };
+    if c.body_size_limit.is_none() {
+        c.body_size_limit = g.body_size_limit.clone();
+    }
+    if let Some(b) = &c.body_size_limit {
+        super::types::parse_bytes(b)?;
+    }
     inherit(&mut c.sample_limit, g.sample_limit);
     inherit(&mut c.target_limit, g.target_limit);
     inherit(&mut c.label_limit, g.label_limit);
@@ -173,10 +170,9 @@ fn check_group_labels(tg: &super::types::TargetGroup) -> Result<(), String> {
 
 fn validate_alertmanager(a: &AlertmanagerConfig) -> Result<(), String> {
     a.http_client().validate()?;
-    check_scheme(&a.scheme)?;
     if a.api_version != "v2" {
         return Err(format!(
-            "expected Alertmanager api version to be one of [v2] but got {:?}",
+            "expected Alertmanager api version to be one of [v2] but got {}",
             a.api_version
         ));
     }
@@ -217,6 +213,9 @@ pub fn validate(cfg: &mut Config) -> Result<(), String> {
         .to_vec();
     }
     check_protocols(&g.scrape_protocols).map_err(|e| format!("{e} for global config"))?;
+    if let Some(b) = &g.body_size_limit {
+        super::types::parse_bytes(b)?;
+    }
     for name in g.external_labels.keys() {
         if !is_valid_label_name(name) {
             return Err(format!("{name:?} is not a valid label name"));

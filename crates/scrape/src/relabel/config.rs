@@ -290,7 +290,6 @@ impl TryFrom<RawRelabelConfig> for RelabelConfig {
     fn try_from(r: RawRelabelConfig) -> Result<Self, Self::Error> {
         let action = match r.action.as_deref() {
             None => Action::Replace,
-            Some("") => return Err(RelabelError("relabel action cannot be empty".into())),
             Some(a) => Action::parse(a)?,
         };
         let mut c = RelabelConfig::new(action);

@@ -222,7 +222,7 @@ fn validation_errors_are_worded_like_prometheus() {
             "labeldrop action requires only 'regex', and no other fields",
         ),
         ("- action: bogus", "unknown relabel action \"bogus\""),
-        ("- action: ''", "relabel action cannot be empty"),
+        ("- action: ''", "unknown relabel action \"\""),
         ("- target_label: x\n  regex: '('", "error parsing regexp"),
         ("- target_label: x\n  unknown_field: 1", "unknown field"),
     ];

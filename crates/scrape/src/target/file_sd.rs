@@ -44,7 +44,7 @@ pub fn read_file(path: &Path) -> Result<Vec<TargetGroup>, FileSdError> {
             if text.trim().is_empty() {
                 Vec::new()
             } else {
-                serde_saphyr::from_str::<Vec<TargetGroup>>(&text).map_err(|e| parse_err(e.to_string()))?
+                crate::config::from_yaml::<Vec<TargetGroup>>(&text).map_err(parse_err)?
             }
         }
         other => return Err(FileSdError::Extension(format!(".{other}"))),
@@ -91,4 +91,69 @@ pub fn discover(cfg: &FileSdConfig) -> Discovered {
         }
     }
     out
+}
+
+/// File SD over time: re-reads the files each `refresh` and keeps, per file, the groups of its
+/// last good read, so a file being rewritten does not drop its targets while a removed file does.
+#[derive(Debug)]
+pub struct FileDiscovery {
+    cfg: FileSdConfig,
+    last: std::collections::BTreeMap<PathBuf, Vec<TargetGroup>>,
+}
+
+/// The result of one refresh.
+#[derive(Debug, Default)]
+pub struct Refresh {
+    /// All current groups, in file order.
+    pub groups: Vec<TargetGroup>,
+    pub errors: Vec<FileSdError>,
+    /// Whether the groups differ from the previous refresh.
+    pub changed: bool,
+}
+
+impl FileDiscovery {
+    pub fn new(cfg: FileSdConfig) -> Self {
+        Self {
+            cfg,
+            last: Default::default(),
+        }
+    }
+
+    /// How often the caller should call [`FileDiscovery::refresh`].
+    pub fn refresh_interval(&self) -> std::time::Duration {
+        self.cfg.refresh_interval.0
+    }
+
+    pub fn refresh(&mut self) -> Refresh {
+        let mut files: Vec<PathBuf> = Vec::new();
+        for pat in &self.cfg.files {
+            if let Ok(paths) = glob::glob(pat) {
+                files.extend(paths.filter_map(Result::ok));
+            }
+        }
+        files.sort();
+        files.dedup();
+        let mut next = std::collections::BTreeMap::new();
+        let mut errors = Vec::new();
+        for f in files {
+            match read_file(&f) {
+                Ok(g) => {
+                    next.insert(f, g);
+                }
+                Err(e) => {
+                    errors.push(e);
+                    if let Some(prev) = self.last.get(&f) {
+                        next.insert(f, prev.clone());
+                    }
+                }
+            }
+        }
+        let changed = next != self.last;
+        self.last = next;
+        Refresh {
+            groups: self.last.values().flatten().cloned().collect(),
+            errors,
+            changed,
+        }
+    }
 }

@@ -2,6 +2,8 @@
 //! (`job`, `__address__`, `__scheme__`, `__metrics_path__`, `__param_*`, intervals), target
 //! relabeling, and the checks that follow it.
 
+use std::collections::BTreeMap;
+
 use obslab_model::{Labels, LabelsBuilder};
 
 use crate::config::{AlertmanagerConfig, ScrapeConfig, TargetGroup};
@@ -44,7 +46,24 @@ impl Target {
 
     /// The URL to scrape: `__scheme__://__address____metrics_path__?__param_*`.
     pub fn url(&self) -> String {
+        self.url_with_params(&BTreeMap::new())
+    }
+
+    /// The URL with the job's `params`: a `__param_<name>` label replaces the first value of that
+    /// parameter (other values stay), as Prometheus builds it; keys are sorted.
+    pub fn url_with_params(&self, params: &BTreeMap<String, Vec<String>>) -> String {
         let get = |n: &str| self.labels.get(n).unwrap_or("");
+        let mut all = params.clone();
+        for l in self.labels.iter() {
+            if let Some(p) = l.name.strip_prefix(PARAM_LABEL_PREFIX) {
+                match all.get_mut(p) {
+                    Some(v) if !v.is_empty() => v[0] = l.value.clone(),
+                    _ => {
+                        all.insert(p.to_string(), vec![l.value.clone()]);
+                    }
+                }
+            }
+        }
         let mut u = format!(
             "{}://{}{}",
             get(SCHEME_LABEL),
@@ -52,13 +71,13 @@ impl Target {
             get(METRICS_PATH_LABEL)
         );
         let mut first = true;
-        for l in self.labels.iter() {
-            if let Some(p) = l.name.strip_prefix(PARAM_LABEL_PREFIX) {
+        for (k, vs) in &all {
+            for v in vs {
                 u.push(if first { '?' } else { '&' });
                 first = false;
-                u.push_str(&form_encode(p));
+                u.push_str(&form_encode(k));
                 u.push('=');
-                u.push_str(&form_encode(&l.value));
+                u.push_str(&form_encode(v));
             }
         }
         u

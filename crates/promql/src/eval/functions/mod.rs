@@ -1,5 +1,7 @@
 //! Function calls: dispatch by name to the element-wise, range, label, time and histogram families.
 
+mod extended;
+pub(crate) use extended::interpolate;
 mod hist;
 mod info;
 mod labels;

@@ -203,6 +203,33 @@ impl Evaluator<'_> {
                 }
             }
         }
+        if let Some(m) = arg.modifier {
+            super::extended::check_modifier(m, name)?;
+            let lookback = self.opts.lookback_delta_ms();
+            let mut out = Vec::with_capacity(arg.series.len());
+            for se in &arg.series {
+                let mut s = StepSeries::new(se.labels.clone(), n);
+                s.drop_name = true;
+                for (i, &t) in ts.iter().enumerate() {
+                    let end = arg.eff(t);
+                    let start = end.saturating_sub(arg.range);
+                    s.vals[i] = super::extended::modified_range_value(
+                        name,
+                        m,
+                        &se.samples,
+                        start,
+                        end,
+                        arg.range,
+                        lookback,
+                    )
+                    .map(PointValue::Float);
+                }
+                if s.vals.iter().any(Option::is_some) {
+                    out.push(s);
+                }
+            }
+            return Ok(EVal::Vector(merge_equal_labels(out)?));
+        }
         let keep_name = matches!(name, "last_over_time" | "first_over_time");
         let mut out = Vec::with_capacity(arg.series.len());
         for se in &arg.series {
@@ -307,6 +334,13 @@ impl Evaluator<'_> {
                 if has_h && !has_f {
                     return Ok(None);
                 }
+                if has_h {
+                    let p = self.ann_pos(w.metric);
+                    self.annos.info(format!(
+                        "ignored histograms in a range containing both floats and histograms for metric name \"{}\" {p}",
+                        w.metric
+                    ));
+                }
                 let fl = floats(pts);
                 if fl.len() < 2 {
                     return Ok(None);
@@ -319,6 +353,13 @@ impl Evaluator<'_> {
                 }
             }
             "double_exponential_smoothing" | "holt_winters" => {
+                if has_h && has_f {
+                    let p = self.ann_pos(w.metric);
+                    self.annos.info(format!(
+                        "ignored histograms in a range containing both floats and histograms for metric name \"{}\" {p}",
+                        w.metric
+                    ));
+                }
                 let fl = floats(pts);
                 if fl.len() < 2 {
                     return Ok(None);
@@ -353,6 +394,33 @@ impl Evaluator<'_> {
                     let hs = hists(pts);
                     let mut acc = (*hs[0].1).clone();
                     let mut hsum = (hs[0].1.sum, 0.0);
+                    if hs.iter().any(|(_, h)| h.custom_bounds_differ(&hs[0].1)) {
+                        let p = self.ann_pos(w.metric);
+                        self.annos.info(format!(
+                            "mismatched custom buckets were reconciled during aggregation {p}"
+                        ));
+                    }
+                    if name == "avg_over_time" {
+                        // Incremental mean, so that huge counts do not overflow.
+                        for (k, (_, h)) in hs.iter().enumerate().skip(1) {
+                            hsum = kahan_inc(h.sum, hsum.0, hsum.1);
+                            let kf = (k + 1) as f64;
+                            let mut left = (**h).clone();
+                            left.div(kf);
+                            let mut right = acc.clone();
+                            right.div(kf);
+                            match left.sub(&right).and_then(|d| acc.add(&d)) {
+                                Ok(x) => acc = x,
+                                Err(_) => return Ok(None),
+                            }
+                        }
+                        let s = (hsum.0 + hsum.1) / hs.len() as f64;
+                        if s.is_finite() {
+                            acc.sum = s;
+                        }
+                        acc.compact();
+                        return Ok(Some(PointValue::Histogram(Arc::new(acc))));
+                    }
                     for (_, h) in &hs[1..] {
                         hsum = kahan_inc(h.sum, hsum.0, hsum.1);
                         match acc.add_with_hint(h) {
@@ -480,6 +548,26 @@ impl Evaluator<'_> {
                 Some(PointValue::Float(r))
             }
             (PointValue::Histogram(ha), PointValue::Histogram(hb)) => {
+                let gauge = |h: &FloatHistogram| h.counter_reset_hint == CounterResetHint::Gauge;
+                if is_rate && (gauge(ha) || gauge(hb)) {
+                    let p = self.ann_pos(w.metric);
+                    self.annos.warn(format!(
+                        "this native histogram metric is not a counter: \"{}\" {p}",
+                        w.metric
+                    ));
+                } else if !is_rate && (!gauge(ha) || !gauge(hb)) {
+                    let p = self.ann_pos(w.metric);
+                    self.annos.warn(format!(
+                        "this native histogram metric is not a gauge: \"{}\" {p}",
+                        w.metric
+                    ));
+                }
+                if !is_rate && ha.custom_bounds_differ(hb) {
+                    let p = self.ann_pos(w.metric);
+                    self.annos.info(format!(
+                        "mismatched custom buckets were reconciled during subtraction {p}"
+                    ));
+                }
                 let mut r = if is_rate && hb.detect_reset(ha) {
                     (**hb).clone()
                 } else {

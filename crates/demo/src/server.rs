@@ -122,3 +122,95 @@ pub async fn cancel_on_signal(cancel: CancellationToken) {
     tracing::info!("shutting down");
     cancel.cancel();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http_util::ApiJson;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::post;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    async fn call(router: &Router, method: &str, uri: &str, body: Vec<u8>) -> (StatusCode, String) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::from(body))
+            .unwrap();
+        let resp = router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn router(initial: &str) -> Router {
+        let shell = Shell::new(
+            Service::Api,
+            InitialFaults::parse(initial).unwrap(),
+            CancellationToken::new(),
+        );
+        let app = Router::new()
+            .route("/api/items/{id}", get(|| async { "ok" }))
+            .route(
+                "/api/echo",
+                post(|ApiJson(v): ApiJson<serde_json::Value>| async move { axum::Json(v) }),
+            );
+        shell.router(app).0
+    }
+
+    #[tokio::test]
+    async fn faults_hit_only_the_application_routes() {
+        let r = router(r#"{"error":{"rate":1,"status":503}}"#);
+        let (status, body) = call(&r, "GET", "/api/items/7", vec![]).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("\"error\""), "{body}");
+        assert_eq!(call(&r, "GET", "/health", vec![]).await.0, StatusCode::OK);
+        assert_eq!(call(&r, "GET", "/chaos", vec![]).await.0, StatusCode::OK);
+        let (status, metrics) = call(&r, "GET", "/metrics", vec![]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            metrics.contains(
+                "http_requests_total{method=\"GET\",endpoint=\"/api/items/{id}\",status=\"503\"} 1"
+            ),
+            "{metrics}"
+        );
+        assert_eq!(call(&r, "POST", "/chaos/reset", vec![]).await.0, StatusCode::OK);
+        assert_eq!(call(&r, "GET", "/api/items/7", vec![]).await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_get_413_and_unknown_routes_404() {
+        let r = router("{}");
+        let (status, body) = call(&r, "POST", "/api/echo", vec![b' '; BODY_LIMIT_BYTES + 1]).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(body.starts_with("{\"error\""), "{body}");
+        assert_eq!(
+            call(&r, "POST", "/api/echo", b"{\"a\":1}".to_vec()).await.0,
+            StatusCode::OK
+        );
+        let (status, body) = call(&r, "GET", "/nope", vec![]).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::NOT_FOUND, "{\"error\":\"not found\"}")
+        );
+        assert_eq!(
+            call(&r, "DELETE", "/health", vec![]).await.0,
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        let (status, _) = call(&r, "POST", "/chaos/slow", b"{\"delay_ms\":\"x\"}".to_vec()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn slow_fault_delays_application_routes() {
+        let r = router(r#"{"slow":{"delay_ms":150}}"#);
+        let start = std::time::Instant::now();
+        assert_eq!(call(&r, "GET", "/api/items/1", vec![]).await.0, StatusCode::OK);
+        assert!(start.elapsed() >= Duration::from_millis(150));
+        let start = std::time::Instant::now();
+        assert_eq!(call(&r, "GET", "/health", vec![]).await.0, StatusCode::OK);
+        assert!(start.elapsed() < Duration::from_millis(150));
+    }
+}

@@ -209,16 +209,16 @@ pub(crate) fn rewrite(query: &str, step_ms: i64, range_ms: i64) -> Result<String
     while i < b.len() {
         let c = b[i];
         if let Some(q) = in_str {
-            out.push(c as char);
             if c == b'\\' && i + 1 < b.len() {
-                out.push(b[i + 1] as char);
-                i += 2;
+                out.push('\\');
+                i += 1;
+                push_char(&mut out, query, &mut i);
                 continue;
             }
             if c == q {
                 in_str = None;
             }
-            i += 1;
+            push_char(&mut out, query, &mut i);
             continue;
         }
         match c {
@@ -279,13 +279,21 @@ pub(crate) fn rewrite(query: &str, step_ms: i64, range_ms: i64) -> Result<String
                     i = next;
                 }
             }
-            _ => {
-                out.push(c as char);
-                i += 1;
-            }
+            _ => push_char(&mut out, query, &mut i),
         }
     }
     Ok(out)
+}
+
+/// Copies the (possibly multi-byte) character at byte `*i` and moves past it.
+fn push_char(out: &mut String, query: &str, i: &mut usize) {
+    match query.get(*i..).and_then(|s| s.chars().next()) {
+        Some(ch) => {
+            out.push(ch);
+            *i += ch.len_utf8();
+        }
+        None => *i += 1,
+    }
 }
 
 /// Name of the marker matcher that carries an `anchored`/`smoothed` modifier through parsing.
@@ -295,6 +303,19 @@ pub(crate) const EXT_LABEL: &str = "__range_modifier__";
 fn mark_selector(out: &str, word: &str) -> Result<String> {
     let marker = format!("{EXT_LABEL}=~\"({word})?\"");
     let trimmed = out.trim_end();
+    // `@ t` / `offset d` written before the modifier stay after the selector.
+    let tail_start = trimmed.rfind(['}', ']', ')']).map(|p| p + 1).unwrap_or(0);
+    let tail = &trimmed[tail_start..];
+    let cut = [tail.find(" @"), tail.find("@"), tail.find(" offset ")]
+        .into_iter()
+        .flatten()
+        .min()
+        .filter(|_| tail_start > 0 || tail.trim_start().contains(' '));
+    if let Some(c) = cut {
+        let (core, suffix) = trimmed.split_at(tail_start + c);
+        let marked = mark_selector(core, word)?;
+        return Ok(format!("{}{suffix} ", marked.trim_end()));
+    }
     let b = trimmed.as_bytes();
     let bad = || QueryError::Parse(format!("unexpected {word} modifier"));
     // End of the selector itself: before a range `[...]` if there is one.
@@ -308,7 +329,11 @@ fn mark_selector(out: &str, word: &str) -> Result<String> {
     if sb.last() == Some(&b'}') {
         let open = sel.rfind('{').ok_or_else(bad)?;
         let inner = sel[open + 1..sel.len() - 1].trim();
-        let sep = if inner.is_empty() || inner.ends_with(',') { "" } else { ", " };
+        let sep = if inner.is_empty() || inner.ends_with(',') {
+            ""
+        } else {
+            ", "
+        };
         return Ok(format!("{}{{{inner}{sep}{marker}}}{rest} ", &sel[..open]));
     }
     let name_start = sel
@@ -323,8 +348,7 @@ fn mark_selector(out: &str, word: &str) -> Result<String> {
 
 fn starts_word(q: &str, i: usize, w: &str) -> bool {
     let b = q.as_bytes();
-    q.len() >= i + w.len()
-        && q[i..i + w.len()].eq_ignore_ascii_case(w)
+    q.get(i..i + w.len()).is_some_and(|s| s.eq_ignore_ascii_case(w))
         && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
         && b.get(i + w.len())
             .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
@@ -405,6 +429,14 @@ mod tests {
             "x offset -5000ms*2"
         );
         assert_eq!(rewrite("x{a=\"[1+1]\"}[5m]", 0, 0).unwrap(), "x{a=\"[1+1]\"}[5m]");
+        assert_eq!(
+            rewrite("x{a=\"é\\\"ü\"}[5m] offset 1m", 0, 0).unwrap(),
+            "x{a=\"é\\\"ü\"}[5m] offset 1m"
+        );
+        assert_eq!(
+            rewrite("sum(x{a=\"ß\"}[2m+1m])", 0, 0).unwrap(),
+            "sum(x{a=\"ß\"}[180000ms])"
+        );
         assert_eq!(
             rewrite("rate(x[1m] anchored)", 0, 0).unwrap(),
             "rate(x{__range_modifier__=~\"(anchored)?\"}[1m] )"

@@ -81,7 +81,9 @@ const MAX_NESTING: usize = 200;
 /// Parses query text for a query with the given step and range (both 0 for instant queries),
 /// computing duration expressions first.
 pub fn parse_query(query: &str, step_ms: i64, range_ms: i64) -> Result<Expr> {
-    parse_expr(&crate::duration_expr::rewrite(query, step_ms, range_ms)?)
+    let rewritten = catch_unwind(|| crate::duration_expr::rewrite(query, step_ms, range_ms))
+        .map_err(|_| QueryError::Parse("could not parse query".into()))??;
+    parse_expr(&rewritten)
 }
 
 /// Parses query text into an expression, with Prometheus's `bad_data` error on failure.

@@ -149,3 +149,53 @@ fn canceled_queries_answer_canceled() {
     assert_eq!(err.error_type(), ErrorType::Canceled);
     assert_eq!(err.to_string(), "query was canceled in expression evaluation");
 }
+
+#[test]
+fn generated_queries_never_panic() {
+    let parts = [
+        "req_total",
+        "[1m]",
+        "[5m:1m]",
+        " offset 1m",
+        " @ 100",
+        " anchored",
+        " smoothed",
+        "rate(",
+        "sum(",
+        ")",
+        " + ",
+        " / ",
+        " and ",
+        " or ",
+        "{job=\"ä\"}",
+        "histogram_quantile(0.5, ",
+        "topk(2, ",
+        "1e308",
+        "-",
+        "(",
+        "[",
+        "]",
+        "\"",
+        "ß",
+        "label_replace(",
+        ", \"a\"",
+        "step()",
+        "[1m+1s]",
+        "info(",
+        "}",
+    ];
+    let e = Engine::default();
+    let s = store();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..600 {
+        let mut q = String::new();
+        for _ in 0..6 {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            q.push_str(parts[(seed >> 33) as usize % parts.len()]);
+        }
+        let _ = e.instant_query(&s, &q, 300_000);
+        let _ = e.range_query(&s, &q, 0, 600_000, 60_000);
+    }
+}

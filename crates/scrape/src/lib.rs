@@ -2,6 +2,7 @@
 //! the prometheus.yml configuration model, and the storage-independent parts of a scrape.
 //!
 //! - [`exposition`]: streaming parsers over a scraped body, chosen by content type.
+//! - [`manager`]: the async scrape manager: one loop per target, reloads, the targets view.
 //! - [`relabel`]: Prometheus's `relabel_configs` engine.
 //! - [`config`]: prometheus.yml loading, validation and `check_config` (promtool's checks).
 //! - [`target`]: target labels from static and file SD, and [`target::ScrapeState`], which turns a
@@ -23,6 +24,7 @@
 
 pub mod config;
 pub mod exposition;
+pub mod manager;
 pub mod relabel;
 pub mod target;
 

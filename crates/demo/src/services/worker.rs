@@ -22,6 +22,8 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 const POLL_EVERY: Duration = Duration::from_millis(500);
 /// A job running longer than this belonged to a worker that died; it is queued again.
 const STALE_AFTER_S: i64 = 60;
+/// Jobs processed at the same time.
+const CONCURRENCY: usize = 4;
 /// Share of jobs that fail.
 const FAILURE_RATE: f64 = 0.05;
 
@@ -186,6 +188,7 @@ async fn process(db: &Db, m: &WorkerMetrics, job: Job) {
 
 async fn run_loop(db: Db, m: WorkerMetrics, name: String, cancel: CancellationToken) {
     let mut last_requeue = Instant::now() - Duration::from_secs(3600);
+    let mut jobs = tokio::task::JoinSet::new();
     while !cancel.is_cancelled() {
         if last_requeue.elapsed() > Duration::from_secs(30) {
             last_requeue = Instant::now();
@@ -201,6 +204,15 @@ async fn run_loop(db: Db, m: WorkerMetrics, name: String, cancel: CancellationTo
             }
             Err(e) => tracing::error!(error = %e, "reading the queue depth failed"),
         }
+        // Finished jobs leave the set; a full set waits for one before claiming more.
+        while jobs.try_join_next().is_some() {}
+        if jobs.len() >= CONCURRENCY {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = jobs.join_next() => {}
+            }
+            continue;
+        }
         let claimed = match claim(&db, &name).await {
             Ok(job) => job,
             Err(e) => {
@@ -209,7 +221,10 @@ async fn run_loop(db: Db, m: WorkerMetrics, name: String, cancel: CancellationTo
             }
         };
         match claimed {
-            Some(job) => process(&db, &m, job).await,
+            Some(job) => {
+                let (db, m) = (db.clone(), m.clone());
+                jobs.spawn(async move { process(&db, &m, job).await });
+            }
             None => {
                 tokio::select! {
                     _ = cancel.cancelled() => return,

@@ -220,6 +220,7 @@ impl Supervisor {
                         spawner: spawner.clone(),
                         timing: self.timing,
                         shutdown: shutdown.clone(),
+                        restarts: 0,
                     };
                     tasks.spawn(sup.run());
                 }

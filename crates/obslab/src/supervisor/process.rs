@@ -24,11 +24,13 @@ pub struct Supervised {
     pub spawner: Spawner,
     pub timing: Timing,
     pub shutdown: CancellationToken,
+    /// Restarts so far.
+    pub restarts: u32,
 }
 
 impl Supervised {
     /// Runs the child until shutdown, restarting it whenever it exits.
-    pub async fn run(self) {
+    pub async fn run(mut self) {
         let name = self.spec.name.clone();
         let mut backoff = Backoff::new(
             self.timing.restart_backoff_initial,
@@ -56,19 +58,14 @@ impl Supervised {
             };
             let healthy_for = self.shared.component(self.idx, |_, t| t.healthy_for());
             let delay = backoff.next_delay(healthy_for);
-            let restarts = self.shared.component(self.idx, |c, t| {
-                c.pid = None;
-                c.health = Health::Restarting;
-                c.restarts += 1;
-                c.last_exit = Some(exit.clone());
-                *t = Default::default();
-                c.restarts
-            });
+            let restarts = self.restarts + 1;
             let delay_ms = delay.as_millis() as u64;
             eprintln!(
                 "obslab: {name} exited ({exit}); restarting in {} (restart {restarts})",
                 obslab_model::format_duration(delay)
             );
+            // The log line goes first, so that whoever sees the new count in the status file
+            // also finds the record in the log.
             let mut fields = Map::new();
             fields.insert("exit_status".into(), Value::from(exit.clone()));
             fields.insert("restarts".into(), Value::from(restarts));
@@ -79,6 +76,14 @@ impl Supervised {
                 &format!("{name} exited ({exit}); restarting"),
                 fields,
             ));
+            self.restarts = restarts;
+            self.shared.component(self.idx, |c, t| {
+                c.pid = None;
+                c.health = Health::Restarting;
+                c.restarts = restarts;
+                c.last_exit = Some(exit);
+                *t = Default::default();
+            });
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = self.shutdown.cancelled() => break,

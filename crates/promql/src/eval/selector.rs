@@ -30,11 +30,23 @@ pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>
     let real = |m: &&promql_parser::label::Matcher| m.name != crate::duration_expr::EXT_LABEL;
     let mut alts: Vec<Vec<Matcher>> = Vec::new();
     if vs.matchers.or_matchers.is_empty() {
-        alts.push(vs.matchers.matchers.iter().filter(real).map(conv).collect::<Result<_>>()?);
+        alts.push(
+            vs.matchers
+                .matchers
+                .iter()
+                .filter(real)
+                .map(conv)
+                .collect::<Result<_>>()?,
+        );
     } else {
         for group in &vs.matchers.or_matchers {
-            let mut g: Vec<Matcher> =
-                vs.matchers.matchers.iter().filter(real).map(conv).collect::<Result<_>>()?;
+            let mut g: Vec<Matcher> = vs
+                .matchers
+                .matchers
+                .iter()
+                .filter(real)
+                .map(conv)
+                .collect::<Result<_>>()?;
             for m in group.iter().filter(real) {
                 g.push(conv(m)?);
             }
@@ -179,7 +191,12 @@ impl Evaluator<'_> {
         let (Some(&first), Some(&last)) = (effs.iter().min(), effs.iter().max()) else {
             return Ok(EVal::Vector(Vec::new()));
         };
-        let loaded = self.load_series(vs, first.saturating_sub(lookback), last.saturating_add(lookback), 0)?;
+        let loaded = self.load_series(
+            vs,
+            first.saturating_sub(lookback),
+            last.saturating_add(lookback),
+            0,
+        )?;
         let mut out = Vec::new();
         for (labels, samples) in loaded {
             let pts: Vec<(i64, f64)> = samples

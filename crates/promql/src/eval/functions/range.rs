@@ -221,8 +221,7 @@ impl Evaluator<'_> {
                         end,
                         arg.range,
                         lookback,
-                    )
-                    .map(PointValue::Float);
+                    );
                 }
                 if s.vals.iter().any(Option::is_some) {
                     out.push(s);

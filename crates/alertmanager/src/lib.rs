@@ -1,0 +1,14 @@
+//! Alertmanager-compatible alert handling for obslab: the `alertmanager.yml` configuration, the
+//! routing tree, alert grouping with notification timers, inhibition and silences.
+//!
+//! Everything here is in-memory, synchronous logic driven by an explicit clock, so that the
+//! notification pipeline and the HTTP API can be built on top of it and tested deterministically.
+
+pub mod config;
+pub mod dispatch;
+pub mod inhibit;
+pub mod route;
+pub mod silence;
+
+pub use config::{Config, ConfigError, load_file, load_str};
+pub use route::{Route, RouteMatch};

@@ -19,8 +19,12 @@ pub fn format_float(f: f64) -> String {
     }
 }
 
-/// A millisecond timestamp as the API's float seconds.
+/// A millisecond timestamp as the API's seconds: an integer for whole seconds (as Prometheus
+/// writes them), otherwise a decimal with the milliseconds.
 pub fn timestamp(t: i64) -> Value {
+    if t % 1000 == 0 {
+        return Value::from(t / 1000);
+    }
     serde_json::Number::from_f64(t as f64 / 1000.0)
         .map(Value::Number)
         .unwrap_or(Value::Null)
@@ -121,5 +125,7 @@ mod tests {
         assert_eq!(format_float(f64::NAN), "NaN");
         assert_eq!(format_float(f64::NEG_INFINITY), "-Inf");
         assert_eq!(timestamp(1_435_781_451_781).to_string(), "1435781451.781");
+        assert_eq!(timestamp(1_435_781_451_000).to_string(), "1435781451");
+        assert_eq!(timestamp(-1_500).to_string(), "-1.5");
     }
 }

@@ -374,3 +374,99 @@ fn value_string(v: &AnyValue) -> String {
         None => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    fn kv(k: &str, v: &str) -> KeyValue {
+        KeyValue {
+            key: k.into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(v.into())),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn records_and_flattens_what_a_grpc_client_sends() {
+        let rx = OtlpReceiver::start().unwrap();
+        let endpoint = rx.endpoint();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut traces = TraceServiceClient::connect(endpoint.clone()).await.unwrap();
+            let span = Span {
+                trace_id: vec![0xab; 16],
+                span_id: vec![0x01; 8],
+                parent_span_id: vec![0x02; 8],
+                name: "GET /x".into(),
+                kind: SpanKind::Server as i32,
+                attributes: vec![kv("http.route", "/x")],
+                ..Default::default()
+            };
+            let req = ExportTraceServiceRequest {
+                resource_spans: vec![ResourceSpans {
+                    resource: Some(Resource {
+                        attributes: vec![kv("service.name", "api")],
+                        ..Default::default()
+                    }),
+                    scope_spans: vec![ScopeSpans {
+                        spans: vec![span],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+            };
+            traces.export(req).await.unwrap();
+            let mut logs = LogsServiceClient::connect(endpoint).await.unwrap();
+            let rec = LogRecord {
+                severity_text: "WARN".into(),
+                severity_number: 13,
+                body: Some(AnyValue {
+                    value: Some(any_value::Value::StringValue("low stock".into())),
+                }),
+                trace_id: vec![0xab; 16],
+                ..Default::default()
+            };
+            let req = ExportLogsServiceRequest {
+                resource_logs: vec![ResourceLogs {
+                    resource: Some(Resource {
+                        attributes: vec![kv("service.name", "inventory")],
+                        ..Default::default()
+                    }),
+                    scope_logs: vec![ScopeLogs {
+                        log_records: vec![rec],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+            };
+            logs.export(req).await.unwrap();
+        });
+        let (ok, spans) = rx.wait_for_spans(|s| !s.is_empty(), Duration::from_secs(5));
+        assert!(ok);
+        let s = &spans[0];
+        assert_eq!(s.service, "api");
+        assert_eq!(s.trace_id, "ab".repeat(16));
+        assert_eq!(s.span_id, "0101010101010101");
+        assert_eq!(s.parent_span_id, "0202020202020202");
+        assert_eq!(s.kind, SpanKind::Server);
+        assert_eq!(s.attr("http.route"), Some("/x"));
+        let logs = rx.logs();
+        assert_eq!(logs.len(), 1);
+        assert_eq!(logs[0].service, "inventory");
+        assert_eq!(logs[0].body, "low stock");
+        assert_eq!(logs[0].trace_id, "ab".repeat(16));
+        assert_eq!(logs[0].span_id, "");
+        assert_eq!(rx.trace_requests().len(), 1);
+        assert!(rx.metric_requests().is_empty());
+    }
+}

@@ -187,11 +187,11 @@ async fn process(db: &Db, m: &WorkerMetrics, job: Job) {
 }
 
 async fn run_loop(db: Db, m: WorkerMetrics, name: String, cancel: CancellationToken) {
-    let mut last_requeue = Instant::now() - Duration::from_secs(3600);
+    let mut last_requeue: Option<Instant> = None;
     let mut jobs = tokio::task::JoinSet::new();
     while !cancel.is_cancelled() {
-        if last_requeue.elapsed() > Duration::from_secs(30) {
-            last_requeue = Instant::now();
+        if last_requeue.is_none_or(|t| t.elapsed() > Duration::from_secs(30)) {
+            last_requeue = Some(Instant::now());
             match requeue_stale(&db).await {
                 Ok(n) if n > 0 => tracing::warn!(jobs = n, "requeued stale jobs"),
                 Ok(_) => {}

@@ -474,7 +474,7 @@ impl Evaluator<'_> {
                                 .and_then(PointValue::as_float)
                                 .unwrap_or(f64::NAN)
                         };
-                        let mut m = members;
+                        let mut m = heap_select(&members, k, op == T_TOPK, &val);
                         m.sort_by(|&a, &b| {
                             let (x, y) = (val(a), val(b));
                             match (x.is_nan(), y.is_nan()) {
@@ -510,6 +510,73 @@ impl Evaluator<'_> {
         out.retain(|s| s.vals.iter().any(Option::is_some));
         Ok(EVal::Vector(out))
     }
+}
+
+/// The members `topk` (`top`) or `bottomk` keeps, chosen as Prometheus does with a bounded heap
+/// over the members in input order, so that ties between equal values are broken the same way.
+/// The result is in input order.
+fn heap_select(members: &[usize], k: i64, top: bool, val: &dyn Fn(usize) -> f64) -> Vec<usize> {
+    let k = usize::try_from(k).unwrap_or(0);
+    // `less(a, b)`: `a` belongs nearer the root, i.e. is the first to be dropped.
+    let less = |a: usize, b: usize| {
+        let (x, y) = (val(a), val(b));
+        if x.is_nan() {
+            return true;
+        }
+        if top { x < y } else { x > y }
+    };
+    let mut heap: Vec<usize> = Vec::with_capacity(k.min(members.len()));
+    for &si in members {
+        if heap.len() < k {
+            heap.push(si);
+            let last = heap.len() - 1;
+            heap_up(&mut heap, last, &less);
+            continue;
+        }
+        let (root, v) = (val(heap[0]), val(si));
+        let better = if top { root < v } else { root > v };
+        if better || (root.is_nan() && !v.is_nan()) {
+            heap[0] = si;
+            if !heap_down(&mut heap, 0, &less) {
+                heap_up(&mut heap, 0, &less);
+            }
+        }
+    }
+    heap.sort_unstable();
+    heap
+}
+
+fn heap_up(h: &mut [usize], mut j: usize, less: &dyn Fn(usize, usize) -> bool) {
+    while j > 0 {
+        let i = (j - 1) / 2;
+        if !less(h[j], h[i]) {
+            break;
+        }
+        h.swap(i, j);
+        j = i;
+    }
+}
+
+/// Sifts `h[i0]` down; whether it moved.
+fn heap_down(h: &mut [usize], i0: usize, less: &dyn Fn(usize, usize) -> bool) -> bool {
+    let n = h.len();
+    let mut i = i0;
+    loop {
+        let j1 = 2 * i + 1;
+        if j1 >= n {
+            break;
+        }
+        let mut j = j1;
+        if j1 + 1 < n && less(h[j1 + 1], h[j1]) {
+            j = j1 + 1;
+        }
+        if !less(h[j], h[i]) {
+            break;
+        }
+        h.swap(i, j);
+        i = j;
+    }
+    i > i0
 }
 
 /// Whether `limit_ratio` keeps a series: a stable position in [0, 1) derived from its labels.

@@ -56,7 +56,7 @@ impl LoopHandle {
     pub fn start(spec: LoopSpec, timeout: Duration) -> Self {
         let cancel = CancellationToken::new();
         let stale_on_stop = Arc::new(AtomicBool::new(true));
-        let handle = LoopHandle {
+        LoopHandle {
             target: spec.target.clone(),
             url: spec.url.clone(),
             status: spec.status.clone(),
@@ -65,8 +65,7 @@ impl LoopHandle {
             cancel: cancel.clone(),
             stale_on_stop: stale_on_stop.clone(),
             join: tokio::spawn(run(spec, cancel, stale_on_stop)),
-        };
-        handle
+        }
     }
 
     /// Stops the loop; with `stale` its series get staleness markers (the target is gone).

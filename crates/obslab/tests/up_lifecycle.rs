@@ -147,3 +147,28 @@ fn ctrl_c_in_a_terminal_reaches_only_the_supervisor_which_stops_everything() {
         assert_eq!(c["health"], "stopped", "{c}");
     }
 }
+
+#[test]
+fn the_bind_flag_reaches_every_service() {
+    // 127.0.0.2 is loopback too, yet distinct from 127.0.0.1: a service that ignored the flag
+    // would answer on 127.0.0.1.
+    let mut lab = Lab::start(LabDir::new(""), &["--no-traffic", "--bind", "127.0.0.2"]);
+    for s in SERVICES {
+        let port = lab.dir.port(s);
+        assert_eq!(lab.component(s)["url"], format!("http://127.0.0.2:{port}"));
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.2", port)).is_ok(),
+            "{s} on 127.0.0.2"
+        );
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "{s} not on 127.0.0.1"
+        );
+    }
+    lab.up.signal(SIGTERM);
+    assert!(
+        lab.up
+            .wait_timeout(Duration::from_secs(10))
+            .is_some_and(|s| s.success())
+    );
+}

@@ -107,6 +107,14 @@ pub fn parse_expr(query: &str) -> Result<Expr> {
     }
     match catch_unwind(|| parser::parse(query)) {
         Ok(Ok(e)) => Ok(e),
+        Ok(Err(msg)) if msg.contains("at least one non-empty matcher") => {
+            // `info()` accepts selectors that match only empty values.
+            let marked = crate::info_selector::mark_info_selectors(query);
+            match marked.map(|q| catch_unwind(|| parser::parse(&q))) {
+                Some(Ok(Ok(e))) => Ok(e),
+                _ => Err(QueryError::Parse(msg)),
+            }
+        }
         Ok(Err(msg)) => Err(QueryError::Parse(msg)),
         Err(_) => Err(QueryError::Parse("could not parse query".into())),
     }

@@ -8,6 +8,7 @@ mod duration_expr;
 pub mod engine;
 pub mod error;
 mod eval;
+mod info_selector;
 pub mod memstore;
 pub mod promqltest;
 pub mod value;

@@ -27,7 +27,9 @@ pub(crate) fn selector_matchers(vs: &VectorSelector) -> Result<Vec<Vec<Matcher>>
         };
         Matcher::new(op, m.name.clone(), m.value.clone()).map_err(|e| QueryError::BadData(e.to_string()))
     };
-    let real = |m: &&promql_parser::label::Matcher| m.name != crate::duration_expr::EXT_LABEL;
+    let real = |m: &&promql_parser::label::Matcher| {
+        m.name != crate::duration_expr::EXT_LABEL && m.name != crate::info_selector::INFO_PLACEHOLDER
+    };
     let mut alts: Vec<Vec<Matcher>> = Vec::new();
     if vs.matchers.or_matchers.is_empty() {
         alts.push(

@@ -560,7 +560,9 @@ fn parse_load(line: &str, body: &[(usize, &String)], with_nhcb: bool) -> Result<
         if rest.is_empty() && sel.ends_with("@st") {
             continue;
         }
-        if sel.contains("@st") {
+        // Start-timestamp lines (`series@st ...`): the storage model carries no start
+        // timestamps, so they are read and left out; the series' values load from their own line.
+        if sel.contains("@st") || rest.trim_start().starts_with("@st") {
             continue;
         }
         let labels = parse_series_labels(&sel)?;

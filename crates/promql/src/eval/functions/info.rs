@@ -29,6 +29,15 @@ impl Evaluator<'_> {
                 Matcher::new(MatchOp::Equal, METRIC_NAME, "target_info")
                     .map_err(|e| QueryError::BadData(e.to_string()))?,
             );
+        } else if name_m
+            .iter()
+            .all(|m| matches!(m.op, MatchOp::NotEqual | MatchOp::NotRegex))
+        {
+            // Negated name matchers alone filter the info metrics; they do not select others.
+            name_m.push(
+                Matcher::new(MatchOp::Regex, METRIC_NAME, ".+_info")
+                    .map_err(|e| QueryError::BadData(e.to_string()))?,
+            );
         }
         let mut info_sel = VectorSelector::new(None, promql_parser::label::Matchers::empty());
         for m in &name_m {
@@ -186,7 +195,7 @@ impl Evaluator<'_> {
             }
             let ident_match = IDENTIFYING
                 .iter()
-                .all(|l| inf.labels.get(l).is_some_and(|v| Some(v) == base.get(l)));
+                .all(|l| inf.labels.get(l).unwrap_or("") == base.get(l).unwrap_or(""));
             if !ident_match {
                 continue;
             }
@@ -206,6 +215,15 @@ impl Evaluator<'_> {
                 }
                 if base.get(&l.name).is_some() {
                     continue;
+                }
+                // Two info series may not give one data label different values.
+                if let Some(prev) = b.get(&l.name)
+                    && prev != l.value
+                {
+                    return Err(QueryError::Execution(format!(
+                        "conflicting label: {} has values {prev:?} and {:?} in different info series",
+                        l.name, l.value
+                    )));
                 }
                 b.set(l.name.clone(), l.value.clone());
             }

@@ -4,6 +4,7 @@
 //! Everything here is in-memory, synchronous logic driven by an explicit clock, so that the
 //! notification pipeline and the HTTP API can be built on top of it and tested deterministically.
 
+pub mod alert;
 pub mod config;
 pub mod dispatch;
 pub mod inhibit;
@@ -11,4 +12,5 @@ pub mod route;
 pub mod silence;
 
 pub use config::{Config, ConfigError, load_file, load_str};
+pub use alert::Alert;
 pub use route::{Route, RouteMatch};

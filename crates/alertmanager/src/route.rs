@@ -7,6 +7,7 @@
 use crate::config::matchers::{is_valid_label_name, matchers_string};
 use crate::config::model::RouteConfig;
 use obslab_model::{Labels, MatchOp, Matcher};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const DEFAULT_GROUP_WAIT: Duration = Duration::from_secs(30);
@@ -29,6 +30,8 @@ pub struct Route {
     pub continue_matching: bool,
     pub mute_time_intervals: Vec<String>,
     pub active_time_intervals: Vec<String>,
+    /// Route labels (unrendered templates), merged over the parent's.
+    pub labels: BTreeMap<String, String>,
     pub routes: Vec<Route>,
     key: String,
 }
@@ -122,6 +125,11 @@ impl Route {
             continue_matching: cfg.continue_matching,
             mute_time_intervals: cfg.mute_time_intervals.clone(),
             active_time_intervals: cfg.active_time_intervals.clone(),
+            labels: {
+                let mut l = parent.map(|p| p.labels.clone()).unwrap_or_default();
+                l.extend(cfg.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+                l
+            },
             routes: Vec::new(),
             key,
         };
@@ -229,4 +237,49 @@ fn parse_group_by(list: &[String]) -> Result<(Vec<String>, bool), String> {
     }
     names.sort();
     Ok((names, all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(yaml: &str) -> Route {
+        Route::from_config(&serde_saphyr::from_str(yaml).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn group_key_and_inherited_settings() {
+        let root = tree(
+            "receiver: def\ngroup_by: [b, a]\ngroup_wait: 10s\nlabels: {team: core, tier: '1'}\nroutes:\n  - matchers: ['svc=~\"api|web\"']\n    receiver: web\n    labels: {tier: '2'}\n",
+        );
+        let labels = Labels::from_pairs([("svc", "api"), ("a", "1"), ("c", "3")]);
+        let m = root.route_alert(&labels);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].route.receiver, "web");
+        assert_eq!(m[0].route.group_by, ["a", "b"]);
+        assert_eq!(m[0].route.group_wait, Duration::from_secs(10));
+        assert_eq!(m[0].route.group_interval, DEFAULT_GROUP_INTERVAL);
+        assert_eq!(m[0].group_key, r#"{}/{svc=~"api|web"}:{a="1"}"#);
+        assert_eq!(m[0].route.labels.get("team").map(String::as_str), Some("core"));
+        assert_eq!(m[0].route.labels.get("tier").map(String::as_str), Some("2"));
+        let other = root.route_alert(&Labels::from_pairs([("svc", "db")]));
+        assert_eq!(other[0].route.receiver, "def");
+        assert_eq!(other[0].group_key, "{}:{}");
+    }
+
+    #[test]
+    fn group_by_errors() {
+        for (yaml, err) in [
+            ("group_by: ['...', a]", "cannot have wildcard"),
+            ("group_by: [a, a]", "duplicated label \"a\""),
+            ("group_by: ['a-b']", "invalid label name \"a-b\" in group_by list"),
+            ("group_interval: 0s", "group_interval cannot be zero"),
+            ("repeat_interval: 0s", "repeat_interval cannot be zero"),
+            ("match_re: {a: '(x'}", "invalid match_re"),
+        ] {
+            let cfg: RouteConfig = serde_saphyr::from_str(yaml).unwrap();
+            let e = Route::from_config(&cfg).unwrap_err();
+            assert!(e.contains(err), "{yaml}: {e}");
+        }
+    }
 }

@@ -44,6 +44,7 @@ const EXTRA: &[&str] = &[
     "alertmanager/cli/testdata/conf.routing.yml",
     "alertmanager/cli/testdata/conf.routing-reverted.yml",
     "alertmanager/doc/examples/simple.yml",
+    "alertmanager/doc/examples/route_labels.yml",
     "alertmanager/examples/ha/alertmanager.yml",
 ];
 

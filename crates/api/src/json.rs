@@ -51,7 +51,12 @@ pub fn histogram_json(h: &FloatHistogram) -> Value {
                 (false, true) => 0,
                 (false, false) => 2,
             };
-            json!([rule, format_float(b.lower), format_float(b.upper), format_float(b.count)])
+            json!([
+                rule,
+                format_float(b.lower),
+                format_float(b.upper),
+                format_float(b.count)
+            ])
         })
         .collect();
     let mut m = Map::new();

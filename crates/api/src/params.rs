@@ -119,7 +119,9 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
         let ms = f * 1000.0;
         // Go's time.Duration is int64 nanoseconds.
         if !ms.is_finite() || ms.abs() * 1e6 > i64::MAX as f64 {
-            return Err(format!("cannot parse {s:?} to a valid duration. It overflows int64"));
+            return Err(format!(
+                "cannot parse {s:?} to a valid duration. It overflows int64"
+            ));
         }
         return Ok(ms.round() as i64);
     }
@@ -139,7 +141,9 @@ pub fn now_ms() -> i64 {
 pub fn parse_selector(s: &str) -> Result<Vec<Vec<Matcher>>, String> {
     let expr = obslab_promql::engine::parse_expr(s).map_err(|e| e.to_string())?;
     let Expr::VectorSelector(vs) = expr else {
-        return Err(format!("1:1: parse error: unexpected expression, expected a series selector: {s}"));
+        return Err(format!(
+            "1:1: parse error: unexpected expression, expected a series selector: {s}"
+        ));
     };
     let conv = |m: &promql_parser::label::Matcher| -> Result<Matcher, String> {
         use promql_parser::label::MatchOp as P;
@@ -166,7 +170,10 @@ pub fn parse_selector(s: &str) -> Result<Vec<Vec<Matcher>>, String> {
     }
     if let Some(name) = &vs.name {
         for g in &mut alts {
-            g.push(Matcher::new(MatchOp::Equal, obslab_model::METRIC_NAME, name.clone()).map_err(|e| e.to_string())?);
+            g.push(
+                Matcher::new(MatchOp::Equal, obslab_model::METRIC_NAME, name.clone())
+                    .map_err(|e| e.to_string())?,
+            );
         }
     }
     Ok(alts)
@@ -180,7 +187,9 @@ pub fn parse_match_params(values: &[&str]) -> Result<Vec<Vec<Matcher>>, ApiError
         let alts = parse_selector(v).map_err(ApiError::bad_data)?;
         for set in alts {
             if !set.iter().any(|m| !m.matches_empty()) {
-                return Err(ApiError::bad_data("match[] must contain at least one non-empty matcher"));
+                return Err(ApiError::bad_data(
+                    "match[] must contain at least one non-empty matcher",
+                ));
             }
             sets.push(set);
         }
@@ -198,11 +207,17 @@ mod tests {
         assert_eq!(parse_time("1700000000.123").unwrap(), 1_700_000_000_123);
         assert_eq!(parse_time("2015-07-01T20:10:51.781Z").unwrap(), 1_435_781_451_781);
         assert_eq!(parse_time(MIN_TIME_TEXT).unwrap(), MIN_TIME_MS);
-        assert_eq!(parse_time("x").unwrap_err(), "cannot parse \"x\" to a valid timestamp");
+        assert_eq!(
+            parse_time("x").unwrap_err(),
+            "cannot parse \"x\" to a valid timestamp"
+        );
         assert_eq!(parse_duration_ms("15s").unwrap(), 15_000);
         assert_eq!(parse_duration_ms("0.5").unwrap(), 500);
         assert!(parse_duration_ms("1e30").unwrap_err().contains("overflows"));
-        assert_eq!(parse_duration_ms("abc").unwrap_err(), "cannot parse \"abc\" to a valid duration");
+        assert_eq!(
+            parse_duration_ms("abc").unwrap_err(),
+            "cannot parse \"abc\" to a valid duration"
+        );
     }
 
     #[test]

@@ -16,7 +16,11 @@ pub struct HttpMetrics {
 
 impl HttpMetrics {
     pub fn observe(&self, handler: &str, code: u16, seconds: f64) {
-        *self.requests.lock().entry((handler.to_string(), code)).or_default() += 1;
+        *self
+            .requests
+            .lock()
+            .entry((handler.to_string(), code))
+            .or_default() += 1;
         let mut d = self.durations.lock();
         let e = d.entry(handler.to_string()).or_default();
         e.0 += seconds;
@@ -27,9 +31,14 @@ impl HttpMetrics {
         out.push_str("# HELP prometheus_http_requests_total Counter of HTTP requests.\n");
         out.push_str("# TYPE prometheus_http_requests_total counter\n");
         for ((h, c), n) in self.requests.lock().iter() {
-            let _ = writeln!(out, "prometheus_http_requests_total{{code=\"{c}\",handler=\"{h}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "prometheus_http_requests_total{{code=\"{c}\",handler=\"{h}\"}} {n}"
+            );
         }
-        out.push_str("# HELP prometheus_http_request_duration_seconds Histogram of latencies for HTTP requests.\n");
+        out.push_str(
+            "# HELP prometheus_http_request_duration_seconds Histogram of latencies for HTTP requests.\n",
+        );
         out.push_str("# TYPE prometheus_http_request_duration_seconds summary\n");
         for (h, (sum, count)) in self.durations.lock().iter() {
             let _ = writeln!(
@@ -37,13 +46,20 @@ impl HttpMetrics {
                 "prometheus_http_request_duration_seconds_sum{{handler=\"{h}\"}} {}",
                 format_float(*sum)
             );
-            let _ = writeln!(out, "prometheus_http_request_duration_seconds_count{{handler=\"{h}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "prometheus_http_request_duration_seconds_count{{handler=\"{h}\"}} {count}"
+            );
         }
     }
 }
 
 fn metric_type(name: &str) -> &'static str {
-    if name.ends_with("_total") { "counter" } else { "gauge" }
+    if name.ends_with("_total") {
+        "counter"
+    } else {
+        "gauge"
+    }
 }
 
 /// The whole `/metrics` page.

@@ -45,12 +45,23 @@ fn promtool_queries_get_expected_answers() {
     }
     let s = TestServer::start(|_| {});
     for (job, v) in [("api", 1.0), ("web", 0.0)] {
-        s.append(&[("__name__", "up"), ("job", job)], &[(T0, v), (T0 + 15_000, v), (T0 + 30_000, v)]);
+        s.append(
+            &[("__name__", "up"), ("job", job)],
+            &[(T0, v), (T0 + 15_000, v), (T0 + 30_000, v)],
+        );
     }
     let url = format!("http://127.0.0.1:{}", s.port);
     let t = (T0 + 30_000) / 1000;
 
-    let out = promtool(&["query", "instant", "-o", "json", &url, "up", &format!("--time={t}")]);
+    let out = promtool(&[
+        "query",
+        "instant",
+        "-o",
+        "json",
+        &url,
+        "up",
+        &format!("--time={t}"),
+    ]);
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2, "{out}");
     assert_eq!(v[0]["metric"], json!({"__name__": "up", "job": "api"}));
@@ -76,7 +87,10 @@ fn promtool_queries_get_expected_answers() {
     // promtool's default range ends 9999h around now; the samples are older, so name it.
     let (from, to) = (format!("--start={}", T0 / 1000 - 60), format!("--end={}", t + 60));
     let out = promtool(&["query", "series", "--match=up", &from, &to, &url]);
-    assert_eq!(out.trim().lines().collect::<Vec<_>>(), vec![r#"{__name__="up", job="api"}"#, r#"{__name__="up", job="web"}"#]);
+    assert_eq!(
+        out.trim().lines().collect::<Vec<_>>(),
+        vec![r#"{__name__="up", job="api"}"#, r#"{__name__="up", job="web"}"#]
+    );
 
     let out = promtool(&["query", "labels", &from, &to, &url, "job"]);
     assert_eq!(out.trim().lines().collect::<Vec<_>>(), vec!["api", "web"]);
@@ -90,7 +104,9 @@ fn exposition_server(s: &TestServer) -> u16 {
             "# HELP lab_requests_total Requests.\n# TYPE lab_requests_total counter\nlab_requests_total{path=\"/a\"} 5\nlab_requests_total{path=\"/b\"} 7\n# TYPE lab_temp gauge\nlab_temp 21.5\n"
         }),
     );
-    let listener = s.rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener =
+        s.rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
     let port = listener.local_addr().unwrap().port();
     s.rt.spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -124,7 +140,11 @@ fn start_prometheus(dir: &Path, config: &str, extra: &[&str]) -> (ChildGuard, u1
             .send()
             .is_ok_and(|r| r.status == 200)
     });
-    assert!(ready, "prometheus did not become ready: {}", std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default());
+    assert!(
+        ready,
+        "prometheus did not become ready: {}",
+        std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default()
+    );
     (child, port)
 }
 
@@ -157,12 +177,27 @@ fn real_prometheus_scrapes_and_remote_writes_to_obslab() {
     // Wait until obslab holds a few scrapes' worth of samples.
     let got = wait_until(Duration::from_secs(60), || {
         let v = query(s.port, "count_over_time(lab_temp[1m])", now_ms() as f64 / 1000.0);
-        v["result"][0]["value"][1].as_str().and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0) >= 4.0
+        v["result"][0]["value"][1]
+            .as_str()
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            >= 4.0
     });
-    assert!(got, "no remote-written samples arrived: {}", std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default());
+    assert!(
+        got,
+        "no remote-written samples arrived: {}",
+        std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default()
+    );
     // A time whose samples both sides have for sure.
     let t = (now_ms() - 3000) as f64 / 1000.0;
-    for q in ["lab_requests_total", "lab_temp", "up", "{job=\"lab\"}", "lab_temp[5s]", "sum by (path) (lab_requests_total)"] {
+    for q in [
+        "lab_requests_total",
+        "lab_temp",
+        "up",
+        "{job=\"lab\"}",
+        "lab_temp[5s]",
+        "sum by (path) (lab_requests_total)",
+    ] {
         let ours = query(s.port, q, t);
         let theirs = query(pport, q, t);
         assert_eq!(ours, theirs, "query {q} at {t}");
@@ -171,7 +206,9 @@ fn real_prometheus_scrapes_and_remote_writes_to_obslab() {
     assert_eq!(ours["result"][0]["value"][1], "7");
     // Prometheus sends metadata too.
     let got_md = wait_until(Duration::from_secs(15), || {
-        let r = Request::new("GET", s.port, "/api/v1/metadata?metric=lab_temp").send().unwrap();
+        let r = Request::new("GET", s.port, "/api/v1/metadata?metric=lab_temp")
+            .send()
+            .unwrap();
         r.json()["data"]["lab_temp"][0]["type"] == "gauge"
     });
     assert!(got_md, "metadata did not arrive");
@@ -217,5 +254,8 @@ fn obslab_sender_remote_writes_to_real_prometheus() {
     for q in ["obslab_sent", "obslab_sent[10s]", "sum(obslab_sent)"] {
         assert_eq!(query(s.port, q, t), query(pport, q, t), "query {q}");
     }
-    assert_eq!(query(pport, "obslab_sent{job=\"b\"}", t)["result"][0]["value"][1], "14");
+    assert_eq!(
+        query(pport, "obslab_sent{job=\"b\"}", t)["result"][0]["value"][1],
+        "14"
+    );
 }

@@ -4,8 +4,8 @@ mod common;
 
 use common::{RW_HEADERS, TestServer, enc, now_ms, write_request};
 use obslab_api::prompb::{
-    LabelMatcher, MetadataV2, Query, ReadRequest, ReadResponse, RequestV2, Sample, TimeSeriesV2, snappy_decode,
-    snappy_encode,
+    LabelMatcher, MetadataV2, Query, ReadRequest, ReadResponse, RequestV2, Sample, TimeSeriesV2,
+    snappy_decode, snappy_encode,
 };
 use prost::Message;
 use serde_json::json;
@@ -15,16 +15,25 @@ fn v1_round_trip_then_query() {
     let s = TestServer::start(|_| {});
     let t = now_ms() - 60_000;
     let body = write_request(&[
-        (&[("__name__", "rw_metric"), ("job", "a")], &[(t, 1.0), (t + 15_000, 2.5)]),
+        (
+            &[("__name__", "rw_metric"), ("job", "a")],
+            &[(t, 1.0), (t + 15_000, 2.5)],
+        ),
         (&[("__name__", "rw_metric"), ("job", "b")], &[(t, 4.0)]),
     ]);
     let r = s.post("/api/v1/write", RW_HEADERS, body);
     assert_eq!(r.status, 204, "{}", r.text());
     let v = s
-        .get(&format!("/api/v1/query?query={}&time={}", enc("rw_metric{job=\"a\"}"), (t + 15_000) / 1000))
+        .get(&format!(
+            "/api/v1/query?query={}&time={}",
+            enc("rw_metric{job=\"a\"}"),
+            (t + 15_000) / 1000
+        ))
         .json();
     assert_eq!(v["data"]["result"][0]["value"][1], "2.5");
-    let v = s.get(&format!("/api/v1/series?match[]={}", enc("rw_metric"))).json();
+    let v = s
+        .get(&format!("/api/v1/series?match[]={}", enc("rw_metric")))
+        .json();
     assert_eq!(v["data"].as_array().unwrap().len(), 2);
 }
 
@@ -34,7 +43,11 @@ fn malformed_bodies_are_400() {
     let r = s.post("/api/v1/write", RW_HEADERS, b"not snappy at all".to_vec());
     assert_eq!(r.status, 400);
     assert!(r.text().contains("snappy"), "{}", r.text());
-    let r = s.post("/api/v1/write", RW_HEADERS, snappy_encode(&[0xff, 0xff, 0xff, 0x01, 0x02]));
+    let r = s.post(
+        "/api/v1/write",
+        RW_HEADERS,
+        snappy_encode(&[0xff, 0xff, 0xff, 0x01, 0x02]),
+    );
     assert_eq!(r.status, 400);
     assert!(r.text().contains("protobuf"), "{}", r.text());
     let r = s.post("/api/v1/read", &[], b"garbage".to_vec());
@@ -42,13 +55,19 @@ fn malformed_bodies_are_400() {
     // Unknown content types and encodings are refused as Prometheus does.
     let r = s.post(
         "/api/v1/write",
-        &[("Content-Type", "application/json"), ("Content-Encoding", "snappy")],
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "snappy"),
+        ],
         write_request(&[]),
     );
     assert_eq!(r.status, 415);
     let r = s.post(
         "/api/v1/write",
-        &[("Content-Type", "application/x-protobuf"), ("Content-Encoding", "gzip")],
+        &[
+            ("Content-Type", "application/x-protobuf"),
+            ("Content-Encoding", "gzip"),
+        ],
         write_request(&[]),
     );
     assert_eq!(r.status, 415);
@@ -92,16 +111,28 @@ fn v1_out_of_order_rejects_the_whole_request() {
 }
 
 fn v2_body(t: i64) -> Vec<u8> {
-    let symbols: Vec<String> = ["", "__name__", "v2_metric", "job", "a", "b", "A counter.", "seconds"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let symbols: Vec<String> = [
+        "",
+        "__name__",
+        "v2_metric",
+        "job",
+        "a",
+        "b",
+        "A counter.",
+        "seconds",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let req = RequestV2 {
         symbols,
         timeseries: vec![
             TimeSeriesV2 {
                 labels_refs: vec![1, 2, 3, 4],
-                samples: vec![Sample { value: 3.0, timestamp: t }],
+                samples: vec![Sample {
+                    value: 3.0,
+                    timestamp: t,
+                }],
                 exemplars: Vec::new(),
                 metadata: Some(MetadataV2 {
                     r#type: 1,
@@ -114,8 +145,14 @@ fn v2_body(t: i64) -> Vec<u8> {
                 labels_refs: vec![1, 2, 3, 5],
                 // The second sample is out of order and is the only one refused.
                 samples: vec![
-                    Sample { value: 1.0, timestamp: t },
-                    Sample { value: 2.0, timestamp: t - 5000 },
+                    Sample {
+                        value: 1.0,
+                        timestamp: t,
+                    },
+                    Sample {
+                        value: 2.0,
+                        timestamp: t - 5000,
+                    },
                 ],
                 exemplars: Vec::new(),
                 metadata: None,
@@ -127,7 +164,10 @@ fn v2_body(t: i64) -> Vec<u8> {
 }
 
 const V2_HEADERS: &[(&str, &str)] = &[
-    ("Content-Type", "application/x-protobuf;proto=io.prometheus.write.v2.Request"),
+    (
+        "Content-Type",
+        "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+    ),
     ("Content-Encoding", "snappy"),
     ("X-Prometheus-Remote-Write-Version", "2.0.0"),
 ];
@@ -140,11 +180,19 @@ fn v2_partial_acceptance_with_written_headers() {
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("out of order sample"));
     assert_eq!(r.header("X-Prometheus-Remote-Write-Samples-Written"), Some("2"));
-    assert_eq!(r.header("X-Prometheus-Remote-Write-Histograms-Written"), Some("0"));
-    let v = s.get(&format!("/api/v1/query?query=v2_metric&time={}", t / 1000)).json();
+    assert_eq!(
+        r.header("X-Prometheus-Remote-Write-Histograms-Written"),
+        Some("0")
+    );
+    let v = s
+        .get(&format!("/api/v1/query?query=v2_metric&time={}", t / 1000))
+        .json();
     assert_eq!(v["data"]["result"].as_array().unwrap().len(), 2);
     let v = s.get("/api/v1/metadata?metric=v2_metric").json();
-    assert_eq!(v["data"]["v2_metric"], json!([{"type": "counter", "help": "A counter.", "unit": "seconds"}]));
+    assert_eq!(
+        v["data"]["v2_metric"],
+        json!([{"type": "counter", "help": "A counter.", "unit": "seconds"}])
+    );
     // Symbol references out of range are malformed.
     let bad = RequestV2 {
         symbols: vec![String::new()],
@@ -158,7 +206,10 @@ fn v2_partial_acceptance_with_written_headers() {
     assert!(r.text().contains("symbol reference"));
     let r = s.post(
         "/api/v1/write",
-        &[("Content-Type", "application/x-protobuf;proto=io.prometheus.write.v9.Request")],
+        &[(
+            "Content-Type",
+            "application/x-protobuf;proto=io.prometheus.write.v9.Request",
+        )],
         v2_body(t),
     );
     assert_eq!(r.status, 415);
@@ -168,22 +219,36 @@ fn v2_partial_acceptance_with_written_headers() {
 fn remote_read_samples() {
     let s = TestServer::start(|_| {});
     let t = now_ms() - 60_000;
-    s.append(&[("__name__", "rr"), ("job", "x")], &[(t, 1.0), (t + 1000, 2.0), (t + 2000, 3.0)]);
+    s.append(
+        &[("__name__", "rr"), ("job", "x")],
+        &[(t, 1.0), (t + 1000, 2.0), (t + 2000, 3.0)],
+    );
     s.append(&[("__name__", "rr"), ("job", "y")], &[(t, 5.0)]);
     let req = ReadRequest {
         queries: vec![Query {
             start_timestamp_ms: t + 500,
             end_timestamp_ms: t + 2000,
             matchers: vec![
-                LabelMatcher { r#type: 0, name: "__name__".into(), value: "rr".into() },
-                LabelMatcher { r#type: 2, name: "job".into(), value: "x|y".into() },
+                LabelMatcher {
+                    r#type: 0,
+                    name: "__name__".into(),
+                    value: "rr".into(),
+                },
+                LabelMatcher {
+                    r#type: 2,
+                    name: "job".into(),
+                    value: "x|y".into(),
+                },
             ],
         }],
         accepted_response_types: vec![0],
     };
     let r = s.post(
         "/api/v1/read",
-        &[("Content-Type", "application/x-protobuf"), ("Content-Encoding", "snappy")],
+        &[
+            ("Content-Type", "application/x-protobuf"),
+            ("Content-Encoding", "snappy"),
+        ],
         snappy_encode(&req.encode_to_vec()),
     );
     assert_eq!(r.status, 200, "{}", r.text());
@@ -203,5 +268,8 @@ fn receiver_can_be_disabled() {
         o.enable_remote_write_receiver = false;
         st.options = std::sync::Arc::new(o);
     });
-    assert_eq!(s.post("/api/v1/write", RW_HEADERS, write_request(&[])).status, 404);
+    assert_eq!(
+        s.post("/api/v1/write", RW_HEADERS, write_request(&[])).status,
+        404
+    );
 }

@@ -53,7 +53,10 @@ pub fn collect(root: &ProcRoot) -> Vec<Family> {
     if let Some(s) = root.read("diskstats") {
         out.extend(diskstats(&s));
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
     out.push(Family::single(
         "node_time_seconds",
         "System time in seconds since epoch (1970).",
@@ -80,7 +83,9 @@ pub fn collect(root: &ProcRoot) -> Vec<Family> {
 
 /// CPU modes in `/proc/stat` column order (guest time is counted inside user/nice and has its
 /// own metric in node_exporter, so it is not a mode here).
-const CPU_MODES: [&str; 8] = ["user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"];
+const CPU_MODES: [&str; 8] = [
+    "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal",
+];
 
 /// `/proc/stat`: per-CPU seconds by mode, boot time, context switches, forks, running procs.
 pub(crate) fn stat(text: &str, hz: f64) -> Vec<Family> {
@@ -134,7 +139,11 @@ pub(crate) fn stat(text: &str, hz: f64) -> Vec<Family> {
 }
 
 pub(crate) fn loadavg(text: &str) -> Vec<Family> {
-    let v: Vec<f64> = text.split_whitespace().take(3).filter_map(|x| x.parse().ok()).collect();
+    let v: Vec<f64> = text
+        .split_whitespace()
+        .take(3)
+        .filter_map(|x| x.parse().ok())
+        .collect();
     if v.len() < 3 {
         return Vec::new();
     }
@@ -150,9 +159,13 @@ pub(crate) fn loadavg(text: &str) -> Vec<Family> {
 pub(crate) fn meminfo(text: &str) -> Vec<Family> {
     let mut out = Vec::new();
     for line in text.lines() {
-        let Some((key, rest)) = line.split_once(':') else { continue };
+        let Some((key, rest)) = line.split_once(':') else {
+            continue;
+        };
         let mut parts = rest.split_whitespace();
-        let Some(v) = parts.next().and_then(|v| v.parse::<f64>().ok()) else { continue };
+        let Some(v) = parts.next().and_then(|v| v.parse::<f64>().ok()) else {
+            continue;
+        };
         let key = key.replace('(', "_").replace(')', "");
         let (name, value) = match parts.next() {
             Some("kB") => (format!("{key}_bytes"), v * 1024.0),
@@ -168,13 +181,13 @@ pub(crate) fn meminfo(text: &str) -> Vec<Family> {
     out
 }
 
-/// node_exporter's default `--collector.filesystem.mount-points-exclude`.
+/// node_exporter's default `--collector.filesystem.mount-points-exclude` as Debian ships it:
+/// `^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)`.
 fn excluded_mountpoint(mp: &str) -> bool {
     let under = |p: &str| mp == p || mp.starts_with(&format!("{p}/"));
-    under("/dev")
-        || under("/proc")
-        || under("/sys")
-        || mp.starts_with("/run/credentials/")
+    ["/dev", "/proc", "/run", "/sys", "/mnt", "/media"]
+        .into_iter()
+        .any(under)
         || mp.starts_with("/var/lib/docker/")
         || mp.starts_with("/var/lib/containers/storage/")
 }
@@ -267,7 +280,11 @@ pub(crate) fn filesystems(mounts: &str) -> Vec<Family> {
             g,
         ),
         Family::new("node_filesystem_files", "Filesystem total file nodes.", g),
-        Family::new("node_filesystem_files_free", "Filesystem total free file nodes.", g),
+        Family::new(
+            "node_filesystem_files_free",
+            "Filesystem total free file nodes.",
+            g,
+        ),
         Family::new("node_filesystem_readonly", "Filesystem read-only status.", g),
     ];
     let mut seen = std::collections::HashSet::new();
@@ -285,8 +302,19 @@ pub(crate) fn filesystems(mounts: &str) -> Vec<Family> {
         }
         let Some(s) = statfs(&mp) else { continue };
         let ro = f[3].split(',').any(|o| o == "ro");
-        let labels = [("device", device.as_str()), ("fstype", fstype), ("mountpoint", mp.as_str())];
-        let values = [s.size, s.free, s.avail, s.files, s.files_free, if ro { 1.0 } else { 0.0 }];
+        let labels = [
+            ("device", device.as_str()),
+            ("fstype", fstype),
+            ("mountpoint", mp.as_str()),
+        ];
+        let values = [
+            s.size,
+            s.free,
+            s.avail,
+            s.files,
+            s.files_free,
+            if ro { 1.0 } else { 0.0 },
+        ];
         for (fam, v) in fams.iter_mut().zip(values) {
             fam.push(&labels, v);
         }
@@ -294,7 +322,7 @@ pub(crate) fn filesystems(mounts: &str) -> Vec<Family> {
     fams.into_iter().collect()
 }
 
-/// `/proc/net/dev`: byte, packet and error counters per interface.
+/// `/proc/net/dev`: byte, packet and error counters per interface (loopback left out).
 pub(crate) fn netdev(text: &str) -> Vec<Family> {
     let c = MetricKind::Counter;
     // (metric suffix, column index after the interface name)
@@ -317,12 +345,18 @@ pub(crate) fn netdev(text: &str) -> Vec<Family> {
         })
         .collect();
     for line in text.lines().skip(2) {
-        let Some((dev, rest)) = line.split_once(':') else { continue };
+        let Some((dev, rest)) = line.split_once(':') else {
+            continue;
+        };
         let vals: Vec<f64> = rest.split_whitespace().filter_map(|v| v.parse().ok()).collect();
         if vals.len() < 16 {
             continue;
         }
         let dev = dev.trim();
+        // node_exporter's default `--collector.netdev.device-exclude="^lo$"` (Debian).
+        if dev == "lo" {
+            continue;
+        }
         for (fam, (_, i)) in fams.iter_mut().zip(cols) {
             fam.push(&[("device", dev)], vals[i]);
         }
@@ -372,7 +406,11 @@ pub(crate) fn diskstats(text: &str) -> Vec<Family> {
         "The total number of bytes written successfully.",
         c,
     );
-    let mut io = Family::new("node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", c);
+    let mut io = Family::new(
+        "node_disk_io_time_seconds_total",
+        "Total seconds spent doing I/Os.",
+        c,
+    );
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         if f.len() < 14 {
@@ -439,14 +477,24 @@ mod tests {
         assert_eq!(cpu.samples[3].1, 10.0);
         let boot = fams.iter().find(|f| f.name == "node_boot_time_seconds").unwrap();
         assert_eq!(boot.samples[0].1, 1.7e9);
-        assert!(fams.iter().any(|f| f.name == "node_forks_total" && f.samples[0].1 == 7.0));
+        assert!(
+            fams.iter()
+                .any(|f| f.name == "node_forks_total" && f.samples[0].1 == 7.0)
+        );
     }
 
     #[test]
     fn meminfo_names_follow_node_exporter() {
         let fams = meminfo("MemTotal:       1000 kB\nActive(anon):  5 kB\nHugePages_Total:  0\n");
         let names: Vec<&str> = fams.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["node_memory_MemTotal_bytes", "node_memory_Active_anon_bytes", "node_memory_HugePages_Total"]);
+        assert_eq!(
+            names,
+            [
+                "node_memory_MemTotal_bytes",
+                "node_memory_Active_anon_bytes",
+                "node_memory_HugePages_Total"
+            ]
+        );
         assert_eq!(fams[0].samples[0].1, 1_024_000.0);
     }
 

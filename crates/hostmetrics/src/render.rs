@@ -39,7 +39,10 @@ impl Family {
 
     /// Adds a sample; labels are given as (name, value) pairs.
     pub fn push(&mut self, labels: &[(&str, &str)], value: f64) {
-        let l = labels.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        let l = labels
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
         self.samples.push((l, value));
     }
 

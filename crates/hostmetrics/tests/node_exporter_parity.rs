@@ -26,9 +26,9 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let (head, body) = buf.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.0 200").then(|| body.to_string()).or_else(|| {
-        head.starts_with("HTTP/1.1 200").then(|| body.to_string())
-    })
+    head.starts_with("HTTP/1.0 200")
+        .then(|| body.to_string())
+        .or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_string()))
 }
 
 #[derive(Default)]
@@ -51,8 +51,11 @@ fn parse(text: &str) -> Parsed {
             }
             Entry::Sample(s) => {
                 let labels = s.labels();
-                let names: Vec<String> =
-                    labels.iter().filter(|l| l.name != "__name__").map(|l| l.name.clone()).collect();
+                let names: Vec<String> = labels
+                    .iter()
+                    .filter(|l| l.name != "__name__")
+                    .map(|l| l.name.clone())
+                    .collect();
                 p.label_names.entry(s.name.to_string()).or_default().insert(names);
                 p.samples.insert(labels.to_string(), s.value);
             }
@@ -66,7 +69,11 @@ fn start_node_exporter() -> Option<(Kill, u16)> {
     if !std::path::Path::new(NODE_EXPORTER).exists() {
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(NODE_EXPORTER)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdout(Stdio::null())
@@ -101,7 +108,11 @@ fn output_is_a_subset_of_node_exporter_and_values_agree() {
         }
         assert_eq!(theirs.types.get(name), Some(ty), "type of {name}");
         assert_eq!(theirs.help.get(name), ours.help.get(name), "help of {name}");
-        assert_eq!(theirs.label_names.get(name), ours.label_names.get(name), "label names of {name}");
+        assert_eq!(
+            theirs.label_names.get(name),
+            ours.label_names.get(name),
+            "label names of {name}"
+        );
     }
     for required in [
         "node_cpu_seconds_total",
@@ -115,7 +126,10 @@ fn output_is_a_subset_of_node_exporter_and_values_agree() {
         "node_uname_info",
         "node_forks_total",
     ] {
-        assert!(ours.types.contains_key(required), "{required} missing from our output");
+        assert!(
+            ours.types.contains_key(required),
+            "{required} missing from our output"
+        );
     }
 
     // Series: every labelled series of ours exists there (time-varying singletons aside).
@@ -123,12 +137,21 @@ fn output_is_a_subset_of_node_exporter_and_values_agree() {
         if series.starts_with("obslab_hostmetrics_build_info") {
             continue;
         }
-        assert!(theirs.samples.contains_key(series), "{series} not exposed by node_exporter");
+        assert!(
+            theirs.samples.contains_key(series),
+            "{series} not exposed by node_exporter"
+        );
     }
 
     let v = |p: &Parsed, s: &str| *p.samples.get(s).unwrap_or_else(|| panic!("{s} missing"));
-    assert_eq!(v(&ours, "node_memory_MemTotal_bytes"), v(&theirs, "node_memory_MemTotal_bytes"));
-    assert_eq!(v(&ours, "node_boot_time_seconds"), v(&theirs, "node_boot_time_seconds"));
+    assert_eq!(
+        v(&ours, "node_memory_MemTotal_bytes"),
+        v(&theirs, "node_memory_MemTotal_bytes")
+    );
+    assert_eq!(
+        v(&ours, "node_boot_time_seconds"),
+        v(&theirs, "node_boot_time_seconds")
+    );
     assert!((v(&ours, "node_time_seconds") - v(&theirs, "node_time_seconds")).abs() < 30.0);
     for (s, x) in &ours.samples {
         if s.starts_with("node_cpu_seconds_total") {
@@ -142,6 +165,9 @@ fn output_is_a_subset_of_node_exporter_and_values_agree() {
             assert_eq!(*x, v(&theirs, s), "{s}");
         }
     }
-    let root_fs = ours.samples.keys().any(|s| s.starts_with("node_filesystem_size_bytes") && s.contains("mountpoint=\"/\""));
+    let root_fs = ours
+        .samples
+        .keys()
+        .any(|s| s.starts_with("node_filesystem_size_bytes") && s.contains("mountpoint=\"/\""));
     assert!(root_fs, "the root filesystem is reported");
 }

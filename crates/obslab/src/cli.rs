@@ -47,6 +47,11 @@ pub enum Command {
     },
     /// Injects a fault scenario into the demo services, or shows / resets their faults.
     Chaos(crate::commands::chaos::ChaosCommandArgs),
+    /// Runs unit tests: PromQL scripts in Prometheus's promqltest format.
+    Test {
+        #[command(subcommand)]
+        command: TestCommand,
+    },
     /// Demo shop services.
     Demo {
         #[command(subcommand)]
@@ -60,6 +65,14 @@ pub enum Command {
 pub enum CheckCommand {
     /// Validates a lab.yaml and prints every problem with its key path.
     Lab(crate::commands::check::CheckLabArgs),
+    /// Validates prometheus.yml files (the same checks as `promtool check config`).
+    Config(crate::commands::check::CheckConfigArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TestCommand {
+    /// Runs PromQL test scripts (`load`, `eval`, `expect`), printing `N passed, N failed`.
+    Promql(crate::commands::test::TestPromqlArgs),
 }
 
 #[derive(Debug, Subcommand)]

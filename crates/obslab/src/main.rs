@@ -6,7 +6,7 @@ mod config;
 mod supervisor;
 
 use clap::Parser;
-use cli::{CheckCommand, Cli, Command, DemoCommand};
+use cli::{CheckCommand, Cli, Command, DemoCommand, TestCommand};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -28,6 +28,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check {
             command: CheckCommand::Lab(args),
         } => commands::check::run_lab(&args),
+        Command::Check {
+            command: CheckCommand::Config(args),
+        } => commands::check::run_config(&args),
+        Command::Test {
+            command: TestCommand::Promql(args),
+        } => commands::test::run_promql(&args),
         Command::Chaos(args) => commands::chaos::run(&globals, args),
         Command::Demo {
             command: DemoCommand::Run(args),

@@ -48,8 +48,18 @@ fn main() -> Result<(), String> {
     let engine = Engine::new(EngineOptions::default());
 
     let end = T0_MS + samples * STEP_MS;
-    let range = |expr: &str| Query { expr: expr.into(), start: T0_MS + 600_000 + 7_000, end, step: 60_000 };
-    let instant = |expr: &str| Query { expr: expr.into(), start: end - 3_600_000 + 29_000, end: 0, step: 0 };
+    let range = |expr: &str| Query {
+        expr: expr.into(),
+        start: T0_MS + 600_000 + 7_000,
+        end,
+        step: 60_000,
+    };
+    let instant = |expr: &str| Query {
+        expr: expr.into(),
+        start: end - 3_600_000 + 29_000,
+        end: 0,
+        step: 0,
+    };
     let queries = [
         instant("vector(1)"),
         range("sum by (job) (rate(http_requests_total[5m]))"),
@@ -70,7 +80,10 @@ fn main() -> Result<(), String> {
         78 * hours
     );
     println!("obslab timed in-process (no HTTP/JSON); Prometheus via its HTTP API (see vector(1) row)\n");
-    println!("{:<96} {:>11} {:>11} {:>7}  same", "query", "obslab ms", "prom ms", "ratio");
+    println!(
+        "{:<96} {:>11} {:>11} {:>7}  same",
+        "query", "obslab ms", "prom ms", "ratio"
+    );
     for q in &queries {
         let expr = q.obslab_expr();
         let eval = || {

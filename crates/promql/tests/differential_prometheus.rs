@@ -5,8 +5,8 @@
 mod differential_support;
 
 use differential_support::{
-    Prometheus, agree, copy_dir, create_blocks, expressions, first_difference, from_obslab, from_prometheus, http_get,
-    prometheus_available, queries, render,
+    Prometheus, agree, copy_dir, create_blocks, expressions, first_difference, from_obslab, from_prometheus,
+    http_get, prometheus_available, queries, render,
 };
 use obslab_promql::{Engine, EngineOptions};
 use std::time::{Duration, Instant};
@@ -42,7 +42,10 @@ fn obslab_agrees_with_prometheus() {
     let deadline = started + Duration::from_secs(240);
     let mut failures = Vec::new();
     for q in &qs {
-        assert!(Instant::now() < deadline, "differential run took longer than 240 s");
+        assert!(
+            Instant::now() < deadline,
+            "differential run took longer than 240 s"
+        );
         let (_, body) = http_get(prom.port, &q.api_path()).unwrap();
         let theirs = from_prometheus(&body);
         let expr = q.obslab_expr();
@@ -68,5 +71,10 @@ fn obslab_agrees_with_prometheus() {
         started.elapsed().as_secs_f64()
     );
     db.close().unwrap();
-    assert!(failures.is_empty(), "{} queries differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} queries differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -199,3 +199,23 @@ fn generated_queries_never_panic() {
         let _ = e.range_query(&s, &q, 0, 600_000, 60_000);
     }
 }
+
+/// `topk`/`bottomk` break ties between equal values as Prometheus's bounded heap does: the
+/// first of the tied series sits at the heap's root and is the one a better value replaces.
+#[test]
+fn topk_and_bottomk_break_ties_like_prometheus() {
+    let s = MemStorage::new();
+    for (name, low, high) in [("a", 5.0, 1.0), ("b", 5.0, 1.0), ("c", 1.0, 5.0)] {
+        s.append_float(&Labels::from_pairs([("__name__", "low"), ("id", name)]), 0, low);
+        s.append_float(&Labels::from_pairs([("__name__", "high"), ("id", name)]), 0, high);
+    }
+    let e = Engine::new(EngineOptions::default());
+    for q in ["bottomk(2, low)", "topk(2, high)"] {
+        let QueryValue::Vector(v) = e.instant_query(&s, q, 0).unwrap().value else {
+            panic!("not a vector")
+        };
+        let mut ids: Vec<&str> = v.iter().filter_map(|x| x.labels.get("id")).collect();
+        ids.sort();
+        assert_eq!(ids, ["b", "c"], "{q}");
+    }
+}

@@ -26,7 +26,14 @@ async fn file_sd_changes_start_and_stop_targets() {
     let b = serve("x 2\n").await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("targets.json");
-    std::fs::write(&file, format!("[{{\"targets\": [\"{}\"], \"labels\": {{\"team\": \"a\"}}}}]", a.host())).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "[{{\"targets\": [\"{}\"], \"labels\": {{\"team\": \"a\"}}}}]",
+            a.host()
+        ),
+    )
+    .unwrap();
     let yaml = format!(
         "scrape_configs:\n  - job_name: fsd\n    scrape_interval: 200ms\n    scrape_timeout: 150ms\n    file_sd_configs:\n      - files: ['{}']\n        refresh_interval: 1s\n",
         dir.path().join("*.json").display()
@@ -37,14 +44,27 @@ async fn file_sd_changes_start_and_stop_targets() {
     let xa = format!("x{{instance=\"{}\", job=\"fsd\", team=\"a\"}}", a.host());
     wait_for("target a scraped", 10, || !store.values(&xa).is_empty()).await;
     let view = m.targets().await;
-    assert_eq!(view.active_targets[0].discovered_labels["__meta_filepath"], file.display().to_string());
+    assert_eq!(
+        view.active_targets[0].discovered_labels["__meta_filepath"],
+        file.display().to_string()
+    );
 
-    std::fs::write(&file, format!("[{{\"targets\": [\"{}\"], \"labels\": {{\"team\": \"b\"}}}}]", b.host())).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "[{{\"targets\": [\"{}\"], \"labels\": {{\"team\": \"b\"}}}}]",
+            b.host()
+        ),
+    )
+    .unwrap();
     let xb = format!("x{{instance=\"{}\", job=\"fsd\", team=\"b\"}}", b.host());
     wait_for("target b scraped", 10, || !store.values(&xb).is_empty()).await;
     // The removed target's series and report series end with staleness markers.
     wait_for("target a stale", 10, || store.has_stale(&xa)).await;
-    assert!(store.has_stale(&format!("up{{instance=\"{}\", job=\"fsd\", team=\"a\"}}", a.host())));
+    assert!(store.has_stale(&format!(
+        "up{{instance=\"{}\", job=\"fsd\", team=\"a\"}}",
+        a.host()
+    )));
     let view = m.targets().await;
     assert_eq!(view.active_targets.len(), 1);
     assert_eq!(view.active_targets[0].labels["team"], "b");
@@ -73,15 +93,30 @@ async fn reload_keeps_unchanged_loops_restarts_changed_and_stops_removed() {
     m.apply_config(&load(&format!("{keep}{fresh}"))).await.unwrap();
     assert!(store.has_stale(&up("gone", &other.host())));
     let before = store.values(&added("keep", &h)).len();
-    wait_for("more scrapes of the kept target", 10, || store.values(&added("keep", &h)).len() >= before + 2).await;
-    assert!(store.values(&added("keep", &h))[1..].iter().all(|v| *v == 0.0 || is_stale_nan(*v)));
-    wait_for("the new job scraped", 10, || !store.values(&up("new", &h)).is_empty()).await;
+    wait_for("more scrapes of the kept target", 10, || {
+        store.values(&added("keep", &h)).len() >= before + 2
+    })
+    .await;
+    assert!(
+        store.values(&added("keep", &h))[1..]
+            .iter()
+            .all(|v| *v == 0.0 || is_stale_nan(*v))
+    );
+    wait_for("the new job scraped", 10, || {
+        !store.values(&up("new", &h)).is_empty()
+    })
+    .await;
 
     // A changed job restarts its loops: a fresh cache adds the series again.
     let changed = job_config("keep", &h, "    sample_limit: 100\n");
     m.apply_config(&load(&format!("{changed}{fresh}"))).await.unwrap();
     wait_for("series added again", 10, || {
-        store.values(&added("keep", &h)).iter().filter(|v| **v == 2.0).count() >= 2
+        store
+            .values(&added("keep", &h))
+            .iter()
+            .filter(|v| **v == 2.0)
+            .count()
+            >= 2
     })
     .await;
     let view = m.targets().await;
@@ -104,7 +139,10 @@ async fn relabeling_drops_targets_into_the_dropped_list() {
     assert_eq!(view.active_targets[0].health, Health::Unknown);
     assert_eq!(view.active_targets[0].last_scrape, "0001-01-01T00:00:00Z");
     assert_eq!(view.dropped_targets.len(), 1);
-    assert_eq!(view.dropped_targets[0].discovered_labels["__address__"], "127.0.0.1:1");
+    assert_eq!(
+        view.dropped_targets[0].discovered_labels["__address__"],
+        "127.0.0.1:1"
+    );
     assert_eq!(view.dropped_target_counts["j"], 1);
     m.shutdown().await;
 }
@@ -116,7 +154,11 @@ async fn scraping_the_real_node_exporter() {
         eprintln!("SKIPPED: {bin} is not installed");
         return;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = std::process::Command::new(bin)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdout(std::process::Stdio::null())
@@ -146,7 +188,11 @@ async fn scraping_the_real_node_exporter() {
     assert!(ok, "node_exporter never scraped successfully: {last_error}");
     let series = store.series();
     assert!(series.iter().any(|s| s.starts_with("node_cpu_seconds_total{")));
-    assert!(series.iter().any(|s| s.starts_with("node_memory_MemTotal_bytes{")));
+    assert!(
+        series
+            .iter()
+            .any(|s| s.starts_with("node_memory_MemTotal_bytes{"))
+    );
 }
 
 /// The TSDB as scrape storage: appends are buffered and written in one TSDB appender on commit.

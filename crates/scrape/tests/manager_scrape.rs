@@ -4,10 +4,10 @@
 mod manager_support;
 
 use manager_support::*;
-use obslab_scrape::exposition::DEFAULT_ACCEPT;
 use obslab_scrape::manager::Health;
 
-const BODY: &str = "# HELP foo_total Foos.\n# TYPE foo_total counter\nfoo_total{a=\"1\"} 5\n# TYPE bar gauge\nbar 2\n";
+const BODY: &str =
+    "# HELP foo_total Foos.\n# TYPE foo_total counter\nfoo_total{a=\"1\"} 5\n# TYPE bar gauge\nbar 2\n";
 
 fn series(name: &str, labels: &str, job: &str, host: &str) -> String {
     if labels.is_empty() {
@@ -29,16 +29,35 @@ async fn scraping_yields_samples_report_series_targets_and_metadata() {
     assert_eq!(store.values(&series("foo_total", "a=\"1\"", "j", &h))[0], 5.0);
     assert_eq!(store.values(&series("bar", "", "j", &h))[0], 2.0);
     assert!(store.values(&up).iter().all(|v| *v == 1.0));
-    for r in ["scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"] {
+    for r in [
+        "scrape_duration_seconds",
+        "scrape_samples_scraped",
+        "scrape_samples_post_metric_relabeling",
+        "scrape_series_added",
+    ] {
         assert!(!store.values(&series(r, "", "j", &h)).is_empty(), "{r}");
     }
-    assert_eq!(store.values(&series("scrape_samples_scraped", "", "j", &h))[0], 2.0);
+    assert_eq!(
+        store.values(&series("scrape_samples_scraped", "", "j", &h))[0],
+        2.0
+    );
 
     let reqs = srv.requests();
     let (path, headers) = &reqs[0];
     assert_eq!(path, "/metrics");
-    assert_eq!(headers.get("accept").map(String::as_str), Some(DEFAULT_ACCEPT));
-    assert_eq!(headers.get("x-prometheus-scrape-timeout-seconds").map(String::as_str), Some("0.15"));
+    // Prometheus's default scrape_protocols, OpenMetrics first, with decreasing q-values.
+    let accept = headers.get("accept").cloned().unwrap_or_default();
+    assert!(
+        accept.starts_with("application/openmetrics-text;version=1.0.0;q=0.6,"),
+        "{accept}"
+    );
+    assert!(accept.contains("text/plain;version=0.0.4;q="), "{accept}");
+    assert_eq!(
+        headers
+            .get("x-prometheus-scrape-timeout-seconds")
+            .map(String::as_str),
+        Some("0.15")
+    );
 
     let view = m.targets().await;
     assert_eq!(view.active_targets.len(), 1);
@@ -46,7 +65,10 @@ async fn scraping_yields_samples_report_series_targets_and_metadata() {
     assert_eq!(t.health, Health::Up);
     assert_eq!(t.scrape_pool, "j");
     assert_eq!(t.scrape_url, format!("http://{h}/metrics"));
-    assert_eq!(t.global_url, format!("http://labhost:{}/metrics", srv.addr.port()));
+    assert_eq!(
+        t.global_url,
+        format!("http://labhost:{}/metrics", srv.addr.port())
+    );
     assert_eq!(t.last_error, "");
     assert_eq!(t.scrape_interval, "200ms");
     assert_eq!(t.labels.get("job").map(String::as_str), Some("j"));
@@ -112,8 +134,10 @@ async fn honor_labels_decides_label_conflicts() {
     m.apply_config(&load(&yaml)).await.unwrap();
     let plain = format!("foo{{exported_job=\"theirs\", instance=\"{h}\", job=\"plain\", zone=\"z\"}}");
     let honored = format!("foo{{instance=\"{h}\", job=\"theirs\", zone=\"z\"}}");
-    wait_for("both jobs scraped", 10, || !store.values(&plain).is_empty() && !store.values(&honored).is_empty())
-        .await;
+    wait_for("both jobs scraped", 10, || {
+        !store.values(&plain).is_empty() && !store.values(&honored).is_empty()
+    })
+    .await;
     m.shutdown().await;
 }
 
@@ -123,7 +147,9 @@ async fn exceeding_sample_limit_fails_the_scrape() {
     let store = Store::default();
     let m = manager(&store);
     let h = srv.host();
-    m.apply_config(&load(&job_config("j", &h, "    sample_limit: 1\n"))).await.unwrap();
+    m.apply_config(&load(&job_config("j", &h, "    sample_limit: 1\n")))
+        .await
+        .unwrap();
     let up = series("up", "", "j", &h);
     wait_for("a scrape", 10, || !store.values(&up).is_empty()).await;
     assert_eq!(store.values(&up)[0], 0.0);
@@ -149,13 +175,27 @@ async fn exceeding_label_and_body_limits_fail_the_scrape() {
     m.apply_config(&load(&yaml)).await.unwrap();
     let up_l = series("up", "", "labels", &h);
     let up_b = series("up", "", "body", &h);
-    wait_for("both scraped", 10, || !store.values(&up_l).is_empty() && !store.values(&up_b).is_empty()).await;
+    wait_for("both scraped", 10, || {
+        !store.values(&up_l).is_empty() && !store.values(&up_b).is_empty()
+    })
+    .await;
     assert_eq!(store.values(&up_l)[0], 0.0);
     assert_eq!(store.values(&up_b)[0], 0.0);
     let view = m.targets().await;
-    let err = |job: &str| view.active_targets.iter().find(|t| t.scrape_pool == job).unwrap().last_error.clone();
+    let err = |job: &str| {
+        view.active_targets
+            .iter()
+            .find(|t| t.scrape_pool == job)
+            .unwrap()
+            .last_error
+            .clone()
+    };
     assert!(err("labels").contains("label"), "{}", err("labels"));
-    assert!(err("body").contains("body size limit exceeded"), "{}", err("body"));
+    assert!(
+        err("body").contains("body size limit exceeded"),
+        "{}",
+        err("body")
+    );
     m.shutdown().await;
 }
 
@@ -192,19 +232,48 @@ async fn auth_headers_params_and_metrics_path_are_sent() {
     let m = manager(&store);
     let h = srv.host();
     let yaml = format!(
-        "{}{}{}",
-        job_config("basic", &h, "    metrics_path: /basic\n    basic_auth:\n      username: user\n      password: pass\n"),
-        job_config("bearer", &h, "    metrics_path: /bearer\n    authorization:\n      credentials: tok\n")
-            .replace("scrape_configs:\n", ""),
-        job_config("probe", &h, "    metrics_path: /probe\n    params:\n      module: [http_2xx]\n      target: [a, b]\n")
-            .replace("scrape_configs:\n", ""),
+        "{}{}{}{}",
+        job_config(
+            "basic",
+            &h,
+            "    metrics_path: /basic\n    basic_auth:\n      username: user\n      password: pass\n"
+        ),
+        job_config(
+            "bearer",
+            &h,
+            "    metrics_path: /bearer\n    authorization:\n      credentials: tok\n"
+        )
+        .replace("scrape_configs:\n", ""),
+        job_config(
+            "probe",
+            &h,
+            "    metrics_path: /probe\n    params:\n      module: [http_2xx]\n      target: [a, b]\n"
+        )
+        .replace("scrape_configs:\n", ""),
+        job_config(
+            "proto",
+            &h,
+            "    metrics_path: /proto\n    scrape_protocols: [PrometheusText0.0.4]\n"
+        )
+        .replace("scrape_configs:\n", ""),
     );
     m.apply_config(&load(&yaml)).await.unwrap();
     let seen = |p: &str| srv.requests().into_iter().find(|(q, _)| q.starts_with(p));
-    wait_for("all three paths", 10, || seen("/basic").is_some() && seen("/bearer").is_some() && seen("/probe").is_some()).await;
+    wait_for("all three paths", 10, || {
+        seen("/basic").is_some() && seen("/bearer").is_some() && seen("/probe").is_some()
+    })
+    .await;
     assert_eq!(seen("/basic").unwrap().1["authorization"], "Basic dXNlcjpwYXNz");
     assert_eq!(seen("/bearer").unwrap().1["authorization"], "Bearer tok");
-    assert_eq!(seen("/probe").unwrap().0, "/probe?module=http_2xx&target=a&target=b");
+    assert_eq!(
+        seen("/probe").unwrap().0,
+        "/probe?module=http_2xx&target=a&target=b"
+    );
     assert!(!seen("/probe").unwrap().1.contains_key("authorization"));
+    wait_for("the proto job", 10, || seen("/proto").is_some()).await;
+    assert_eq!(
+        seen("/proto").unwrap().1["accept"],
+        "text/plain;version=0.0.4;q=0.6,*/*;q=0.5"
+    );
     m.shutdown().await;
 }

@@ -61,3 +61,6 @@ pub(crate) fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
     let opts = serde_saphyr::options! { with_snippet: false };
     serde_saphyr::from_str_with_options(text, opts).map_err(|e| ConfigError::Yaml(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests;

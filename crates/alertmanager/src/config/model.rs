@@ -264,6 +264,10 @@ pub struct RouteConfig {
     pub mute_time_intervals: Vec<String>,
     #[serde(default)]
     pub active_time_intervals: Vec<String>,
+    /// Template-valued labels attached to the route's groups; children inherit and may override
+    /// them one by one.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// Mutes target alerts while a matching source alert fires.

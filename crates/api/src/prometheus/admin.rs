@@ -110,8 +110,16 @@ fn write_snapshot(db: &obslab_tsdb::Db, skip_head: bool) -> Result<String, ApiEr
     if block_series.is_empty() {
         return Ok(name);
     }
-    let lo = block_series.iter().flat_map(|s| s.chunks.iter().map(|c| c.mint)).min().unwrap_or(0);
-    let hi = block_series.iter().flat_map(|s| s.chunks.iter().map(|c| c.maxt)).max().unwrap_or(0);
+    let lo = block_series
+        .iter()
+        .flat_map(|s| s.chunks.iter().map(|c| c.mint))
+        .min()
+        .unwrap_or(0);
+    let hi = block_series
+        .iter()
+        .flat_map(|s| s.chunks.iter().map(|c| c.maxt))
+        .max()
+        .unwrap_or(0);
     write_block(&dir, lo, hi + 1, &block_series, None)
         .map_err(|e| ApiError::internal(format!("snapshot: {e}")))?;
     Ok(name)
@@ -120,6 +128,11 @@ fn write_snapshot(db: &obslab_tsdb::Db, skip_head: bool) -> Result<String, ApiEr
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.finish()
 }

@@ -7,7 +7,12 @@ use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
 
 fn text(code: StatusCode, body: impl Into<String>) -> Response {
-    (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body.into()).into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
 }
 
 pub async fn healthy() -> Response {
@@ -37,9 +42,15 @@ pub async fn reload(State(st): State<ApiState>) -> Response {
         }
         Ok(Err(e)) => {
             st.runtime.last_reload.write().0 = false;
-            text(StatusCode::INTERNAL_SERVER_ERROR, format!("failed to reload config: {e}\n"))
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("failed to reload config: {e}\n"),
+            )
         }
-        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("failed to reload config: {e}\n")),
+        Err(e) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("failed to reload config: {e}\n"),
+        ),
     }
 }
 

@@ -19,9 +19,15 @@ pub fn routes() -> Router<ApiState> {
         .route("/api/v1/query", get(query::instant).post(query::instant))
         .route("/api/v1/query_range", get(query::range).post(query::range))
         .route("/api/v1/format_query", get(query::format).post(query::format))
-        .route("/api/v1/query_exemplars", get(status::query_exemplars).post(status::query_exemplars))
+        .route(
+            "/api/v1/query_exemplars",
+            get(status::query_exemplars).post(status::query_exemplars),
+        )
         .route("/api/v1/series", get(series::series).post(series::series))
-        .route("/api/v1/labels", get(series::label_names).post(series::label_names))
+        .route(
+            "/api/v1/labels",
+            get(series::label_names).post(series::label_names),
+        )
         .route("/api/v1/label/{name}/values", get(series::label_values))
         .route("/api/v1/metadata", get(status::metadata))
         .route("/api/v1/targets", get(status::targets))
@@ -39,7 +45,10 @@ pub fn routes() -> Router<ApiState> {
             "/api/v1/admin/tsdb/clean_tombstones",
             post(admin::clean_tombstones).put(admin::clean_tombstones),
         )
-        .route("/api/v1/admin/tsdb/snapshot", post(admin::snapshot).put(admin::snapshot))
+        .route(
+            "/api/v1/admin/tsdb/snapshot",
+            post(admin::snapshot).put(admin::snapshot),
+        )
         .route("/api/v1/write", post(remote_write::write))
         .route("/api/v1/read", post(remote_read::read))
         .route("/federate", get(federate::federate).post(federate::federate))

@@ -105,7 +105,8 @@ pub async fn range(State(st): State<ApiState>, p: Params) -> ApiResult {
             "end timestamp must not be before start time",
         ));
     }
-    let step = parse_duration_ms(p.get("step").unwrap_or("")).map_err(|e| ApiError::invalid_param("step", e))?;
+    let step =
+        parse_duration_ms(p.get("step").unwrap_or("")).map_err(|e| ApiError::invalid_param("step", e))?;
     if step <= 0 {
         return Err(ApiError::invalid_param(
             "step",
@@ -119,7 +120,10 @@ pub async fn range(State(st): State<ApiState>, p: Params) -> ApiResult {
     }
     let timeout = timeout_param(&p, &st.engine)?;
     let query = p.get("query").unwrap_or("").to_string();
-    let (res, took) = run(&st, timeout, move |e, q| e.range_query(q, &query, start, end, step)).await?;
+    let (res, took) = run(&st, timeout, move |e, q| {
+        e.range_query(q, &query, start, end, step)
+    })
+    .await?;
     respond(&p, res, took)
 }
 

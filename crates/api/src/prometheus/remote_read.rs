@@ -1,7 +1,9 @@
 //! `POST /api/v1/read`: remote read with the samples response type (snappy-compressed
 //! `ReadResponse`), one result per query.
 
-use crate::prompb::{self, Label, ReadRequest, ReadResponse, Sample, TimeSeries, snappy_decode, snappy_encode};
+use crate::prompb::{
+    self, Label, ReadRequest, ReadResponse, Sample, TimeSeries, snappy_decode, snappy_encode,
+};
 use crate::state::ApiState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -11,7 +13,12 @@ use obslab_model::{MatchOp, Matcher, SampleValue, SelectHints};
 use prost::Message;
 
 fn plain(code: StatusCode, msg: String) -> Response {
-    (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], msg + "\n").into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        msg + "\n",
+    )
+        .into_response()
 }
 
 fn matchers(q: &prompb::Query) -> Result<Vec<Matcher>, String> {
@@ -64,7 +71,12 @@ fn answer(st: &ApiState, req: &ReadRequest) -> Result<ReadResponse, (StatusCode,
             let labels = s
                 .labels()
                 .iter()
-                .chain(st.options.external_labels.iter().filter(|e| s.labels().get(&e.name).is_none()))
+                .chain(
+                    st.options
+                        .external_labels
+                        .iter()
+                        .filter(|e| s.labels().get(&e.name).is_none()),
+                )
                 .map(|l| Label {
                     name: l.name.clone(),
                     value: l.value.clone(),
@@ -88,13 +100,21 @@ pub async fn read(State(st): State<ApiState>, body: Bytes) -> Response {
     let raw = match snappy_decode(&body, st.options.max_body_bytes) {
         Ok(r) => r,
         Err(crate::prompb::SnappyError::TooLarge { .. }) => {
-            return plain(StatusCode::PAYLOAD_TOO_LARGE, "decompressed remote read request too large".into());
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "decompressed remote read request too large".into(),
+            );
         }
         Err(e) => return plain(StatusCode::BAD_REQUEST, format!("decoding snappy body: {e}")),
     };
     let req = match ReadRequest::decode(raw.as_slice()) {
         Ok(r) => r,
-        Err(e) => return plain(StatusCode::BAD_REQUEST, format!("decoding ReadRequest protobuf: {e}")),
+        Err(e) => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                format!("decoding ReadRequest protobuf: {e}"),
+            );
+        }
     };
     let st2 = st.clone();
     let res = tokio::task::spawn_blocking(move || answer(&st2, &req)).await;

@@ -155,7 +155,9 @@ pub async fn write(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) 
         Ok(v2) => v2,
         Err(e) => return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, e),
     };
-    if let Some(enc) = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok())
+    if let Some(enc) = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
         && !enc.eq_ignore_ascii_case("snappy")
     {
         return plain(
@@ -166,11 +168,18 @@ pub async fn write(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) 
     let raw = match snappy_decode(&body, st.options.max_body_bytes) {
         Ok(r) => r,
         Err(crate::prompb::SnappyError::TooLarge { .. }) => {
-            return plain(StatusCode::PAYLOAD_TOO_LARGE, "decompressed remote write request too large");
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "decompressed remote write request too large",
+            );
         }
         Err(e) => return plain(StatusCode::BAD_REQUEST, format!("decoding snappy body: {e}")),
     };
-    let decoded = if v2 { decode_v2(&st, &raw) } else { decode_v1(&st, &raw) };
+    let decoded = if v2 {
+        decode_v2(&st, &raw)
+    } else {
+        decode_v1(&st, &raw)
+    };
     let batch = match decoded {
         Ok(b) => b,
         Err(e) => return plain(StatusCode::BAD_REQUEST, e),
@@ -200,13 +209,20 @@ pub async fn write(State(st): State<ApiState>, headers: HeaderMap, body: Bytes) 
 fn decode_v1(st: &ApiState, raw: &[u8]) -> Result<Batch, String> {
     let req = WriteRequest::decode(raw).map_err(|e| format!("decoding WriteRequest protobuf: {e}"))?;
     for md in &req.metadata {
-        st.metadata
-            .record(&md.metric_family_name, metric_type_name(md.r#type), &md.help, &md.unit);
+        st.metadata.record(
+            &md.metric_family_name,
+            metric_type_name(md.r#type),
+            &md.help,
+            &md.unit,
+        );
     }
     let mut batch = Vec::with_capacity(req.timeseries.len());
     for ts in req.timeseries {
         let labels = build_labels(ts.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())));
-        batch.push((labels, ts.samples.iter().map(|s| (s.timestamp, s.value)).collect()));
+        batch.push((
+            labels,
+            ts.samples.iter().map(|s| (s.timestamp, s.value)).collect(),
+        ));
     }
     Ok(batch)
 }
@@ -234,10 +250,17 @@ fn decode_v2(st: &ApiState, raw: &[u8]) -> Result<Batch, String> {
             && let Ok(l) = &labels
             && let Some(name) = l.metric_name()
         {
-            st.metadata
-                .record(name, metric_type_name(md.r#type), sym(md.help_ref)?, sym(md.unit_ref)?);
+            st.metadata.record(
+                name,
+                metric_type_name(md.r#type),
+                sym(md.help_ref)?,
+                sym(md.unit_ref)?,
+            );
         }
-        batch.push((labels, ts.samples.iter().map(|s| (s.timestamp, s.value)).collect()));
+        batch.push((
+            labels,
+            ts.samples.iter().map(|s| (s.timestamp, s.value)).collect(),
+        ));
     }
     Ok(batch)
 }

@@ -25,7 +25,12 @@ fn hints(start: i64, end: i64) -> SelectHints {
 }
 
 /// Series labels matching any of `sets` within `[start, end]`, deduplicated and sorted.
-fn select_labels(st: &ApiState, sets: &[Vec<Matcher>], start: i64, end: i64) -> Result<BTreeSet<Labels>, ApiError> {
+fn select_labels(
+    st: &ApiState,
+    sets: &[Vec<Matcher>],
+    start: i64,
+    end: i64,
+) -> Result<BTreeSet<Labels>, ApiError> {
     let mut out = BTreeSet::new();
     for set in sets {
         let ss = st.queryable.select(set, &hints(start, end)).map_err(exec)?;

@@ -59,7 +59,11 @@ pub async fn runtimeinfo(State(st): State<ApiState>) -> ApiResult {
 }
 
 fn entries(v: &[StatEntry]) -> Value {
-    Value::Array(v.iter().map(|e| json!({"name": e.name, "value": e.value})).collect())
+    Value::Array(
+        v.iter()
+            .map(|e| json!({"name": e.name, "value": e.value}))
+            .collect(),
+    )
 }
 
 /// `GET /api/v1/status/tsdb`: head cardinality statistics (`limit` entries per list, 10 by default).
@@ -93,7 +97,9 @@ pub async fn tsdb(State(st): State<ApiState>, p: Params) -> ApiResult {
 /// `GET /api/v1/status/walreplay`: replay is finished before the API starts.
 pub async fn walreplay(State(st): State<ApiState>) -> ApiResult {
     let done = st.ready.load(Ordering::Relaxed);
-    Ok(success(json!({"min": 0, "max": 0, "current": if done { 0 } else { -1 }})))
+    Ok(success(
+        json!({"min": 0, "max": 0, "current": if done { 0 } else { -1 }}),
+    ))
 }
 
 /// `GET /api/v1/metadata` with `limit`, `limit_per_metric` and `metric`.
@@ -188,7 +194,9 @@ pub async fn query_exemplars(p: Params) -> ApiResult {
     let start = p.time_or("start", MIN_TIME_MS)?;
     let end = p.time_or("end", MAX_TIME_MS)?;
     if end < start {
-        return Err(ApiError::bad_data("end timestamp must not be before start timestamp"));
+        return Err(ApiError::bad_data(
+            "end timestamp must not be before start timestamp",
+        ));
     }
     obslab_promql::engine::parse_expr(p.get("query").unwrap_or(""))
         .map_err(|e| ApiError::bad_data(e.to_string()))?;

@@ -58,7 +58,9 @@ impl SenderMetrics {
     pub fn sub_pending(&self, n: u64) {
         let _ = self
             .pending
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| Some(p.saturating_sub(n)));
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
+                Some(p.saturating_sub(n))
+            });
     }
 
     pub fn stats(&self) -> SenderStats {

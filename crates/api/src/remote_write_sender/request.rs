@@ -19,11 +19,18 @@ pub(crate) struct Endpoint {
 
 /// What an attempt to send one batch came to.
 pub(crate) enum Outcome {
-    Sent { bytes: u64 },
+    Sent {
+        bytes: u64,
+    },
     /// Worth retrying (5xx, 429 when allowed, network errors), with an optional `Retry-After`.
-    Retry { reason: String, after: Option<Duration> },
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
     /// Rejected for good (other 4xx).
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 fn read_secret_file(name: &str, path: &str) -> Result<String, SenderError> {
@@ -49,7 +56,10 @@ impl Endpoint {
             });
         }
         let name = if cfg.name.is_empty() {
-            parsed.host_str().map(|h| format!("{h}:{}", parsed.port_or_known_default().unwrap_or(80))).unwrap_or_default()
+            parsed
+                .host_str()
+                .map(|h| format!("{h}:{}", parsed.port_or_known_default().unwrap_or(80)))
+                .unwrap_or_default()
         } else {
             cfg.name.clone()
         };

@@ -2,6 +2,39 @@
 
 use crate::config::{ConfigError, LabConfig};
 use std::path::PathBuf;
+
+/// Arguments of `obslab check config`.
+#[derive(Debug, clap::Args)]
+pub struct CheckConfigArgs {
+    /// prometheus.yml files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Checks prometheus.yml files as `promtool check config` does and answers in its words.
+pub fn run_config(args: &CheckConfigArgs) -> anyhow::Result<ExitCode> {
+    let mut ok = true;
+    for f in &args.files {
+        println!("Checking {}", f.display());
+        match obslab_scrape::config::check_config_report(f) {
+            Ok((_, report)) => {
+                for w in &report.warnings {
+                    println!("  WARNING: {w}");
+                }
+                println!(" SUCCESS: {} is valid prometheus config file syntax", f.display());
+                for r in &report.rule_files {
+                    println!("  rule file: {}", r.display());
+                }
+            }
+            Err(e) => {
+                ok = false;
+                println!("  FAILED: {e}");
+            }
+        }
+        println!();
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]

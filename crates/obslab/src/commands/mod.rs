@@ -4,4 +4,5 @@ pub mod chaos;
 pub mod check;
 pub mod status;
 pub mod table;
+pub mod test;
 pub mod up;

@@ -86,7 +86,7 @@ pub fn openmetrics(samples: i64) -> String {
                 let t = T0_MS + i * STEP_MS + jitter_ms(&mut rng);
                 let rate = if ci == 0 { 20.0 } else { 1.5 };
                 v += (rng.unit() * rate * 15.0 * 4.0).round() / 4.0;
-                if i > 0 && rng.next() % 97 == 0 {
+                if i > 0 && rng.next().is_multiple_of(97) {
                     v = (rng.unit() * 10.0).round();
                 }
                 out.push_str(&format!("http_requests_total{labels} {v} {}\n", ts(t)));
@@ -125,7 +125,7 @@ pub fn openmetrics(samples: i64) -> String {
         let labels = fmt_labels(&[("instance", inst.to_string()), ("job", job.to_string())]);
         for i in 0..samples {
             let t = T0_MS + i * STEP_MS + jitter_ms(&mut rng);
-            let v = if rng.next() % 23 == 0 { 0 } else { 1 };
+            let v = if rng.next().is_multiple_of(23) { 0 } else { 1 };
             out.push_str(&format!("up{labels} {v} {}\n", ts(t)));
         }
     }
@@ -146,7 +146,11 @@ pub fn openmetrics(samples: i64) -> String {
                 let d = rng.unit().powi(2) * (0.6 + 0.2 * ti as f64);
                 sum += (d * 1000.0).round() / 1000.0;
                 for (b, le) in BUCKETS.iter().enumerate() {
-                    let bound = if *le == "+Inf" { f64::INFINITY } else { le.parse().unwrap_or(0.0) };
+                    let bound = if *le == "+Inf" {
+                        f64::INFINITY
+                    } else {
+                        le.parse().unwrap_or(0.0)
+                    };
                     if d <= bound {
                         counts[b] += 1.0;
                     }
@@ -158,10 +162,18 @@ pub fn openmetrics(samples: i64) -> String {
                     ("job", job.to_string()),
                     ("le", le.to_string()),
                 ]);
-                out.push_str(&format!("request_duration_seconds_bucket{labels} {} {}\n", counts[b], ts(t)));
+                out.push_str(&format!(
+                    "request_duration_seconds_bucket{labels} {} {}\n",
+                    counts[b],
+                    ts(t)
+                ));
             }
             let labels = fmt_labels(&[("instance", inst.to_string()), ("job", job.to_string())]);
-            out.push_str(&format!("request_duration_seconds_count{labels} {} {}\n", counts[5], ts(t)));
+            out.push_str(&format!(
+                "request_duration_seconds_count{labels} {} {}\n",
+                counts[5],
+                ts(t)
+            ));
             let sum = (sum * 1000.0).round() / 1000.0;
             out.push_str(&format!("request_duration_seconds_sum{labels} {sum} {}\n", ts(t)));
         }
@@ -221,7 +233,11 @@ impl Prometheus {
     pub fn start(work: &Path, data: &Path) -> Prometheus {
         let cfg = work.join("prometheus.yml");
         std::fs::write(&cfg, "global:\n  scrape_interval: 15s\nscrape_configs: []\n").unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let log = std::fs::File::create(work.join("prometheus.log")).unwrap();
         let child = Command::new("/usr/bin/prometheus")
             .arg(format!("--config.file={}", cfg.display()))
@@ -277,7 +293,11 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     Ok((status, body.to_string()))
 }
 
@@ -340,7 +360,8 @@ impl Query {
     /// The text obslab evaluates: `holt_winters` is the 2.x name of
     /// `double_exponential_smoothing`.
     pub fn obslab_expr(&self) -> String {
-        self.expr.replace("holt_winters(", "double_exponential_smoothing(")
+        self.expr
+            .replace("holt_winters(", "double_exponential_smoothing(")
     }
 }
 
@@ -391,7 +412,9 @@ pub fn from_prometheus(body: &str) -> Answer {
     let result = &data["result"];
     let bad = || Answer::Error(format!("unexpected response: {body}"));
     match data["resultType"].as_str() {
-        Some("scalar") => parse_value(result).map(|(t, f)| Answer::Scalar(t, f)).unwrap_or_else(bad),
+        Some("scalar") => parse_value(result)
+            .map(|(t, f)| Answer::Scalar(t, f))
+            .unwrap_or_else(bad),
         Some("string") => {
             let t = (result[0].as_f64().unwrap_or(0.0) * 1000.0).round() as i64;
             Answer::String(t, result[1].as_str().unwrap_or("").to_string())
@@ -399,7 +422,9 @@ pub fn from_prometheus(body: &str) -> Answer {
         Some("vector") => {
             let mut out = BTreeMap::new();
             for s in result.as_array().into_iter().flatten() {
-                let Some(p) = parse_value(&s["value"]) else { return bad() };
+                let Some(p) = parse_value(&s["value"]) else {
+                    return bad();
+                };
                 out.insert(json_labels(&s["metric"]), p);
             }
             Answer::Vector(out)
@@ -435,12 +460,19 @@ pub fn from_obslab(r: Result<QueryResult, obslab_promql::QueryError>) -> Answer 
     match r.value {
         QueryValue::Scalar { t, v } => Answer::Scalar(t, v),
         QueryValue::String { t, v } => Answer::String(t, v),
-        QueryValue::Vector(v) => {
-            Answer::Vector(v.iter().map(|s| (key(&s.labels), (s.t, float_of(&s.value)))).collect())
-        }
+        QueryValue::Vector(v) => Answer::Vector(
+            v.iter()
+                .map(|s| (key(&s.labels), (s.t, float_of(&s.value))))
+                .collect(),
+        ),
         QueryValue::Matrix(m) => Answer::Matrix(
             m.iter()
-                .map(|s| (key(&s.labels), s.points.iter().map(|(t, v)| (*t, float_of(v))).collect()))
+                .map(|s| {
+                    (
+                        key(&s.labels),
+                        s.points.iter().map(|(t, v)| (*t, float_of(v))).collect(),
+                    )
+                })
                 .collect(),
         ),
     }
@@ -467,16 +499,19 @@ pub fn agree(a: &Answer, b: &Answer) -> bool {
         (Answer::String(t1, v1), Answer::String(t2, v2)) => t1 == t2 && v1 == v2,
         (Answer::Vector(x), Answer::Vector(y)) => {
             x.len() == y.len()
-                && x.iter().zip(y).all(|((k1, (t1, v1)), (k2, (t2, v2)))| {
-                    k1 == k2 && t1 == t2 && float_eq(*v1, *v2)
-                })
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, (t1, v1)), (k2, (t2, v2)))| k1 == k2 && t1 == t2 && float_eq(*v1, *v2))
         }
         (Answer::Matrix(x), Answer::Matrix(y)) => {
             x.len() == y.len()
                 && x.iter().zip(y).all(|((k1, p1), (k2, p2))| {
                     k1 == k2
                         && p1.len() == p2.len()
-                        && p1.iter().zip(p2).all(|((t1, v1), (t2, v2))| t1 == t2 && float_eq(*v1, *v2))
+                        && p1
+                            .iter()
+                            .zip(p2)
+                            .all(|((t1, v1), (t2, v2))| t1 == t2 && float_eq(*v1, *v2))
                 })
         }
         _ => false,
@@ -486,17 +521,27 @@ pub fn agree(a: &Answer, b: &Answer) -> bool {
 /// A short rendering of an answer for failure messages.
 pub fn render(a: &Answer) -> String {
     let s = format!("{a:?}");
-    if s.len() > 1500 { format!("{}... ({} chars)", &s[..1500], s.len()) } else { s }
+    if s.len() > 1500 {
+        format!("{}... ({} chars)", &s[..1500], s.len())
+    } else {
+        s
+    }
 }
 
 /// Expressions covering every function, aggregation and operator Prometheus 2.42 knows.
 pub fn expressions() -> Vec<String> {
     let mut e: Vec<String> = Vec::new();
     let mut push = |s: String| e.push(s);
-    let counters = ["http_requests_total", "http_requests_total{code=\"500\"}", "request_duration_seconds_count"];
+    let counters = [
+        "http_requests_total",
+        "http_requests_total{code=\"500\"}",
+        "request_duration_seconds_count",
+    ];
     for c in counters {
         for r in ["1m", "5m", "17m"] {
-            for f in ["rate", "irate", "increase", "resets", "changes", "delta", "idelta", "deriv"] {
+            for f in [
+                "rate", "irate", "increase", "resets", "changes", "delta", "idelta", "deriv",
+            ] {
                 push(format!("{f}({c}[{r}])"));
             }
         }
@@ -504,9 +549,21 @@ pub fn expressions() -> Vec<String> {
     let gauges = ["queue_depth", "memory_usage_bytes", "up"];
     for g in gauges {
         for f in [
-            "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time",
-            "last_over_time", "present_over_time", "stddev_over_time", "stdvar_over_time",
-            "absent_over_time", "changes", "resets", "delta", "idelta", "deriv",
+            "avg_over_time",
+            "min_over_time",
+            "max_over_time",
+            "sum_over_time",
+            "count_over_time",
+            "last_over_time",
+            "present_over_time",
+            "stddev_over_time",
+            "stdvar_over_time",
+            "absent_over_time",
+            "changes",
+            "resets",
+            "delta",
+            "idelta",
+            "deriv",
         ] {
             push(format!("{f}({g}[10m])"));
         }
@@ -531,7 +588,16 @@ pub fn expressions() -> Vec<String> {
     push("clamp_min(queue_depth, 0)".into());
     push("clamp_max(queue_depth, 12.5)".into());
     push("-queue_depth".into());
-    for f in ["day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month", "year"] {
+    for f in [
+        "day_of_month",
+        "day_of_week",
+        "day_of_year",
+        "days_in_month",
+        "hour",
+        "minute",
+        "month",
+        "year",
+    ] {
         push(format!("{f}()"));
         push(format!("{f}(timestamp(up))"));
         push(format!("{f}(up * 1706745600 + 86400 * 40)"));
@@ -557,7 +623,9 @@ pub fn expressions() -> Vec<String> {
     // Not compared: `histogram_fraction` over classic `le` buckets, which 2.42 ignores (it reads
     // only native histograms) and current Prometheus, like obslab, evaluates.
     for phi in ["0", "0.5", "0.9", "0.99", "1", "-0.5", "1.5"] {
-        push(format!("histogram_quantile({phi}, rate(request_duration_seconds_bucket[5m]))"));
+        push(format!(
+            "histogram_quantile({phi}, rate(request_duration_seconds_bucket[5m]))"
+        ));
     }
     push("histogram_quantile(0.9, sum by (le, job) (rate(request_duration_seconds_bucket[5m])))".into());
     push("histogram_quantile(0.5, sum by (le) (increase(request_duration_seconds_bucket[10m])))".into());
@@ -593,7 +661,9 @@ pub fn expressions() -> Vec<String> {
             push(format!("queue_depth {op} 3"));
         }
         push(format!("2 {op} queue_depth / 10"));
-        push(format!("rate(http_requests_total[5m]) {op} on (job, instance) group_left queue_depth"));
+        push(format!(
+            "rate(http_requests_total[5m]) {op} on (job, instance) group_left queue_depth"
+        ));
     }
     for op in ["==", "!=", ">", "<", ">=", "<="] {
         push(format!("queue_depth {op} 5"));
@@ -603,7 +673,10 @@ pub fn expressions() -> Vec<String> {
         push(format!("up {op} bool on (instance, job) (queue_depth > 0)"));
     }
     push("memory_usage_bytes / on (instance) group_left (job) up".into());
-    push("up * on (job, instance) group_right sum by (job, instance, code) (rate(http_requests_total[5m]))".into());
+    push(
+        "up * on (job, instance) group_right sum by (job, instance, code) (rate(http_requests_total[5m]))"
+            .into(),
+    );
     push("http_requests_total / ignoring (code) group_left memory_usage_bytes".into());
     push("queue_depth > 0 and up == 1".into());
     push("queue_depth > 0 or up".into());
@@ -644,16 +717,30 @@ pub fn queries(exprs: &[String], samples: i64) -> Vec<Query> {
     let mut out = Vec::new();
     for (i, e) in exprs.iter().enumerate() {
         // Instants rotate over three times so each expression is checked once as an instant.
-        let instants = [T0_MS + 47 * 60_000 + 13_000, end - 3_600_000 + 29_000, end + 3 * 60_000 + 11_000];
+        let instants = [
+            T0_MS + 47 * 60_000 + 13_000,
+            end - 3_600_000 + 29_000,
+            end + 3 * 60_000 + 11_000,
+        ];
         let t = instants[i % instants.len()];
-        out.push(Query { expr: e.clone(), start: t, end: t, step: 0 });
+        out.push(Query {
+            expr: e.clone(),
+            start: t,
+            end: t,
+            step: 0,
+        });
         // Range queries alternate between a fine and a coarse odd step.
         let (start, stop, step) = if i % 2 == 0 {
             (T0_MS + 20 * 60_000 + 7_000, end - 5 * 60_000, 60_000)
         } else {
             (T0_MS + 60 * 60_000 + 300, end + 4 * 60_000, 311_000)
         };
-        out.push(Query { expr: e.clone(), start, end: stop, step });
+        out.push(Query {
+            expr: e.clone(),
+            start,
+            end: stop,
+            step,
+        });
     }
     out
 }

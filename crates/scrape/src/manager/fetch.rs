@@ -63,7 +63,10 @@ fn authorization_header(cfg: &ScrapeConfig) -> Result<Option<String>, String> {
             Some(f) => read_secret_file(f, "basic auth password")?,
             None => b.password.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
         };
-        return Ok(Some(format!("Basic {}", base64(format!("{user}:{pass}").as_bytes()))));
+        return Ok(Some(format!(
+            "Basic {}",
+            base64(format!("{user}:{pass}").as_bytes())
+        )));
     }
     if let Some(a) = &cfg.authorization {
         let kind = a.kind.as_deref().filter(|k| !k.is_empty()).unwrap_or("Bearer");
@@ -118,7 +121,10 @@ pub async fn fetch(client: &reqwest::Client, url: &str, s: &RequestSettings) -> 
         .header(ACCEPT, s.accept.as_str())
         .header(ACCEPT_ENCODING, "identity")
         .header(USER_AGENT, SCRAPE_USER_AGENT)
-        .header("X-Prometheus-Scrape-Timeout-Seconds", format!("{}", s.timeout.as_secs_f64()));
+        .header(
+            "X-Prometheus-Scrape-Timeout-Seconds",
+            format!("{}", s.timeout.as_secs_f64()),
+        );
     if let Some(a) = &s.authorization {
         let v = HeaderValue::from_str(a).map_err(|e| format!("invalid authorization header: {e}"))?;
         req = req.header(AUTHORIZATION, v);
@@ -158,7 +164,10 @@ pub async fn fetch(client: &reqwest::Client, url: &str, s: &RequestSettings) -> 
 /// An error with its causes, as one line.
 fn describe(e: reqwest::Error) -> String {
     if e.is_timeout() {
-        return format!("Get \"{}\": context deadline exceeded", e.url().map(|u| u.as_str()).unwrap_or(""));
+        return format!(
+            "Get \"{}\": context deadline exceeded",
+            e.url().map(|u| u.as_str()).unwrap_or("")
+        );
     }
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(&e);

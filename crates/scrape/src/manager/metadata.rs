@@ -19,11 +19,15 @@ pub fn families(body: &[u8], content_type: Option<&str>) -> BTreeMap<String, Met
     };
     for entry in Parser::for_content_type(text, content_type) {
         match entry {
-            Ok(Entry::Help { name, help }) => out.entry(name.to_string()).or_insert_with(blank).help = help.into(),
+            Ok(Entry::Help { name, help }) => {
+                out.entry(name.to_string()).or_insert_with(blank).help = help.into()
+            }
             Ok(Entry::Type { name, metric_type }) => {
                 out.entry(name.to_string()).or_insert_with(blank).metric_type = metric_type.as_str().into()
             }
-            Ok(Entry::Unit { name, unit }) => out.entry(name.to_string()).or_insert_with(blank).unit = unit.into(),
+            Ok(Entry::Unit { name, unit }) => {
+                out.entry(name.to_string()).or_insert_with(blank).unit = unit.into()
+            }
             Ok(_) => {}
             Err(_) => break,
         }

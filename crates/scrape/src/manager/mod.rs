@@ -35,9 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use fetch::{RequestSettings, SCRAPE_USER_AGENT};
 pub use target_loop::{TargetStatus, scrape_offset};
-pub use view::{
-    ActiveTarget, DroppedTarget, Health, MetricMetadata, TargetMetadata, TargetsView, label_map,
-};
+pub use view::{ActiveTarget, DroppedTarget, Health, MetricMetadata, TargetMetadata, TargetsView, label_map};
 
 use crate::config::{Config, ConfigError, ScrapeConfig, TargetGroup};
 use crate::target::Appender;
@@ -114,7 +112,12 @@ impl ScrapeManager {
         let mut st = self.inner.state.lock().await;
         let wanted: HashMap<String, ScrapeConfig> =
             jobs.into_iter().map(|j| (j.job_name.clone(), j)).collect();
-        let removed: Vec<String> = st.pools.keys().filter(|j| !wanted.contains_key(*j)).cloned().collect();
+        let removed: Vec<String> = st
+            .pools
+            .keys()
+            .filter(|j| !wanted.contains_key(*j))
+            .cloned()
+            .collect();
         for job in removed {
             if let Some(c) = st.discovery.remove(&job) {
                 c.cancel();
@@ -137,8 +140,13 @@ impl ScrapeManager {
             }
             let mut pool = fresh;
             let statics = pool.cfg.static_configs.clone();
-            let mut fsd: Vec<FileDiscovery> =
-                pool.cfg.file_sd_configs.iter().cloned().map(FileDiscovery::new).collect();
+            let mut fsd: Vec<FileDiscovery> = pool
+                .cfg
+                .file_sd_configs
+                .iter()
+                .cloned()
+                .map(FileDiscovery::new)
+                .collect();
             let groups = refresh_all(&job, &statics, &mut fsd).0;
             pool.sync(&groups, &self.inner.client, &self.inner.factory).await;
             if !fsd.is_empty() {
@@ -323,6 +331,9 @@ mod tests {
             global_url("http://127.0.0.1:9100/metrics?a=b", Some("box")),
             "http://box:9100/metrics?a=b"
         );
-        assert_eq!(global_url("http://10.0.0.1:9100/metrics", Some("box")), "http://10.0.0.1:9100/metrics");
+        assert_eq!(
+            global_url("http://10.0.0.1:9100/metrics", Some("box")),
+            "http://10.0.0.1:9100/metrics"
+        );
     }
 }

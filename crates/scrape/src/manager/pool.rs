@@ -73,7 +73,12 @@ impl Pool {
 
     /// Brings the running loops in line with `groups`: new targets start, vanished ones stop
     /// with staleness markers, unchanged ones keep running.
-    pub async fn sync(&mut self, groups: &[TargetGroup], client: &reqwest::Client, factory: &AppenderFactory) {
+    pub async fn sync(
+        &mut self,
+        groups: &[TargetGroup],
+        client: &reqwest::Client,
+        factory: &AppenderFactory,
+    ) {
         let cfg = self.cfg.clone();
         let mut wanted: HashMap<u64, Target> = HashMap::new();
         self.dropped.clear();
@@ -100,7 +105,12 @@ impl Pool {
                 }
             }
         }
-        let gone: Vec<u64> = self.loops.keys().filter(|h| !wanted.contains_key(h)).copied().collect();
+        let gone: Vec<u64> = self
+            .loops
+            .keys()
+            .filter(|h| !wanted.contains_key(h))
+            .copied()
+            .collect();
         for h in gone {
             if let Some(l) = self.loops.remove(&h) {
                 l.stop(true).await;

@@ -124,14 +124,20 @@ async fn run(spec: LoopSpec, cancel: CancellationToken, stale_on_stop: Arc<Atomi
                 let ct = f.content_type.as_deref();
                 let rep = state.process(
                     app.as_mut(),
-                    ScrapeResult::Body { body: &f.body, content_type: ct },
+                    ScrapeResult::Body {
+                        body: &f.body,
+                        content_type: ct,
+                    },
                     t,
                     duration,
                 );
                 let meta = if rep.up { Some(families(&f.body, ct)) } else { None };
                 (rep, meta)
             }
-            Err(e) => (state.process(app.as_mut(), ScrapeResult::Failed(e), t, duration), None),
+            Err(e) => (
+                state.process(app.as_mut(), ScrapeResult::Failed(e), t, duration),
+                None,
+            ),
         };
         if let Ok(mut st) = spec.status.lock() {
             st.health = if report.up { Health::Up } else { Health::Down };

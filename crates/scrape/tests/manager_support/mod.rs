@@ -47,7 +47,11 @@ impl ExpoServer {
 
 async fn handle(State(st): State<Arc<Mutex<ServerState>>>, req: Request) -> Response {
     let mut st = st.lock().unwrap();
-    let pq = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let pq = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
     let headers = req
         .headers()
         .iter()
@@ -55,7 +59,12 @@ async fn handle(State(st): State<Arc<Mutex<ServerState>>>, req: Request) -> Resp
         .collect();
     st.requests.push((pq, headers));
     let status = StatusCode::from_u16(st.status).unwrap();
-    (status, [(header::CONTENT_TYPE, st.content_type.clone())], st.body.clone()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, st.content_type.clone())],
+        st.body.clone(),
+    )
+        .into_response()
 }
 
 /// Starts an exposition server answering `body` as text format 0.0.4.
@@ -125,7 +134,13 @@ impl Store {
     }
 
     pub fn series(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.0.lock().unwrap().iter().map(|(l, _, _)| l.to_string()).collect();
+        let mut v: Vec<String> = self
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(l, _, _)| l.to_string())
+            .collect();
         v.sort();
         v.dedup();
         v

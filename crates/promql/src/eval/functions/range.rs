@@ -561,17 +561,15 @@ impl Evaluator<'_> {
                         w.metric
                     ));
                 }
-                if !is_rate && ha.custom_bounds_differ(hb) {
+                let reset = is_rate && hb.detect_reset(ha);
+                // A subtraction of histograms with different custom bounds reconciles them.
+                if !reset && ha.custom_bounds_differ(hb) {
                     let p = self.ann_pos(w.metric);
                     self.annos.info(format!(
                         "mismatched custom buckets were reconciled during subtraction {p}"
                     ));
                 }
-                let mut r = if is_rate && hb.detect_reset(ha) {
-                    (**hb).clone()
-                } else {
-                    hb.sub(ha).ok()?
-                };
+                let mut r = if reset { (**hb).clone() } else { hb.sub(ha).ok()? };
                 if is_rate {
                     r.div(dt);
                 }
@@ -695,6 +693,12 @@ impl Evaluator<'_> {
             ));
         }
         let base = last.reduce_resolution(min_schema);
+        if base.custom_bounds_differ(first) {
+            let p = self.ann_pos(metric);
+            self.annos.info(format!(
+                "mismatched custom buckets were reconciled during subtraction {p}"
+            ));
+        }
         let mut h = base.sub(first).ok()?;
         if is_counter {
             let mut prev = first.clone();

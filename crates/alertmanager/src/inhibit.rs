@@ -25,7 +25,9 @@ fn fold(
         out.push(Matcher::new(MatchOp::Equal, n, v).map_err(|e| e.to_string())?);
     }
     for (n, v) in re {
-        let v = v.as_deref().ok_or_else(|| format!("null regular expression for label {n:?}"))?;
+        let v = v
+            .as_deref()
+            .ok_or_else(|| format!("null regular expression for label {n:?}"))?;
         out.push(Matcher::new(MatchOp::Regex, n, format!("^(?:{v})$")).map_err(|e| e.to_string())?);
     }
     Ok(out)
@@ -95,7 +97,10 @@ mod tests {
     }
 
     fn alert(pairs: &[(&str, &str)]) -> Alert {
-        Alert::firing(Labels::from_pairs(pairs.iter().copied()), Utc.timestamp_opt(0, 0).unwrap())
+        Alert::firing(
+            Labels::from_pairs(pairs.iter().copied()),
+            Utc.timestamp_opt(0, 0).unwrap(),
+        )
     }
 
     fn now() -> DateTime<Utc> {
@@ -120,11 +125,21 @@ mod tests {
 
     #[test]
     fn legacy_match_and_missing_equal_labels() {
-        let inh = rules("- source_match: {severity: critical}\n  target_match_re: {severity: 'warn.*'}\n  equal: [zone]");
+        let inh = rules(
+            "- source_match: {severity: critical}\n  target_match_re: {severity: 'warn.*'}\n  equal: [zone]",
+        );
         let crit = alert(&[("severity", "critical")]);
         // Both lack `zone`, which counts as equal.
-        assert!(inh.is_inhibited(&Labels::from_pairs([("severity", "warning")]), &[crit.clone()], now()));
-        assert!(!inh.is_inhibited(&Labels::from_pairs([("severity", "warning"), ("zone", "a")]), &[crit], now()));
+        assert!(inh.is_inhibited(
+            &Labels::from_pairs([("severity", "warning")]),
+            &[crit.clone()],
+            now()
+        ));
+        assert!(!inh.is_inhibited(
+            &Labels::from_pairs([("severity", "warning"), ("zone", "a")]),
+            &[crit],
+            now()
+        ));
     }
 
     #[test]

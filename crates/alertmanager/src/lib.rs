@@ -11,6 +11,6 @@ pub mod inhibit;
 pub mod route;
 pub mod silence;
 
-pub use config::{Config, ConfigError, load_file, load_str};
 pub use alert::Alert;
+pub use config::{Config, ConfigError, load_file, load_str};
 pub use route::{Route, RouteMatch};

@@ -34,6 +34,7 @@ pub struct Route {
     pub labels: BTreeMap<String, String>,
     pub routes: Vec<Route>,
     key: String,
+    id: String,
 }
 
 /// One destination of an alert: the route and the key of the group the alert joins.
@@ -59,7 +60,9 @@ impl Route {
         Self::build(cfg, None)
     }
 
-    fn build(cfg: &RouteConfig, parent: Option<&Route>) -> Result<Route, String> {
+    fn build(cfg: &RouteConfig, parent: Option<(&Route, usize)>) -> Result<Route, String> {
+        let index = parent.map(|(_, i)| i);
+        let parent = parent.map(|(p, _)| p);
         let mut matchers = Vec::new();
         for (name, value) in &cfg.match_eq {
             if !is_valid_label_name(name) {
@@ -93,7 +96,10 @@ impl Route {
             Some(list) => parse_group_by(list)?,
             None => parent.map_or((Vec::new(), false), |p| (p.group_by.clone(), p.group_by_all)),
         };
-        for (name, v) in [("group_interval", cfg.group_interval), ("repeat_interval", cfg.repeat_interval)] {
+        for (name, v) in [
+            ("group_interval", cfg.group_interval),
+            ("repeat_interval", cfg.repeat_interval),
+        ] {
             if v.is_some_and(|d| d.0.is_zero()) {
                 return Err(format!("{name} cannot be zero"));
             }
@@ -105,6 +111,10 @@ impl Route {
             Some(p) => format!("{}/{}", p.key, matchers_string(&matchers)),
             None => matchers_string(&matchers),
         };
+        let id = match (parent, index) {
+            (Some(p), Some(i)) => format!("{}/{}/{i}", p.id, matchers_string(&matchers)),
+            _ => matchers_string(&matchers),
+        };
         let mut route = Route {
             receiver: cfg
                 .receiver
@@ -115,7 +125,11 @@ impl Route {
             group_by,
             group_by_all,
             group_wait: pick(cfg.group_wait, parent.map(|p| p.group_wait), DEFAULT_GROUP_WAIT),
-            group_interval: pick(cfg.group_interval, parent.map(|p| p.group_interval), DEFAULT_GROUP_INTERVAL),
+            group_interval: pick(
+                cfg.group_interval,
+                parent.map(|p| p.group_interval),
+                DEFAULT_GROUP_INTERVAL,
+            ),
             repeat_interval: pick(
                 cfg.repeat_interval,
                 parent.map(|p| p.repeat_interval),
@@ -132,11 +146,13 @@ impl Route {
             },
             routes: Vec::new(),
             key,
+            id,
         };
         let children = cfg
             .routes
             .iter()
-            .map(|c| Self::build(c, Some(&route)))
+            .enumerate()
+            .map(|(i, c)| Self::build(c, Some((&route, i))))
             .collect::<Result<Vec<_>, _>>()?;
         route.routes = children;
         Ok(route)
@@ -147,9 +163,16 @@ impl Route {
         &self.key
     }
 
+    /// Like the key, with each node's position among its siblings: unique in the tree.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Do this node's own matchers accept the labels (absent labels read as empty)?
     pub fn matches_labels(&self, labels: &Labels) -> bool {
-        self.matchers.iter().all(|m| m.matches(labels.get(&m.name).unwrap_or("")))
+        self.matchers
+            .iter()
+            .all(|m| m.matches(labels.get(&m.name).unwrap_or("")))
     }
 
     /// The routes an alert with these labels is sent to, in tree order.
@@ -212,7 +235,10 @@ impl Route {
 
 /// `{a="b", c="d"}`, the label-set format group keys use.
 pub fn format_label_set(labels: &Labels) -> String {
-    let parts: Vec<String> = labels.iter().map(|l| format!("{}={:?}", l.name, l.value)).collect();
+    let parts: Vec<String> = labels
+        .iter()
+        .map(|l| format!("{}={:?}", l.name, l.value))
+        .collect();
     format!("{{{}}}", parts.join(", "))
 }
 

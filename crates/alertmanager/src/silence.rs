@@ -59,7 +59,9 @@ impl Silence {
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
-        self.matchers.iter().all(|m| m.matches(labels.get(&m.name).unwrap_or("")))
+        self.matchers
+            .iter()
+            .all(|m| m.matches(labels.get(&m.name).unwrap_or("")))
     }
 
     fn validate(&self) -> Result<(), SilenceError> {
@@ -96,7 +98,10 @@ impl Silences {
         }
         s.updated_at = now;
         if !s.id.is_empty() {
-            let old = self.by_id.get(&s.id).ok_or_else(|| SilenceError::NotFound(s.id.clone()))?;
+            let old = self
+                .by_id
+                .get(&s.id)
+                .ok_or_else(|| SilenceError::NotFound(s.id.clone()))?;
             let in_place = match old.state(now) {
                 SilenceState::Pending => true,
                 SilenceState::Active => old.matchers == s.matchers,
@@ -120,7 +125,10 @@ impl Silences {
 
     /// Ends a silence now (a pending one ends before it starts).
     pub fn expire(&mut self, id: &str, now: DateTime<Utc>) -> Result<(), SilenceError> {
-        let s = self.by_id.get_mut(id).ok_or_else(|| SilenceError::NotFound(id.to_string()))?;
+        let s = self
+            .by_id
+            .get_mut(id)
+            .ok_or_else(|| SilenceError::NotFound(id.to_string()))?;
         match s.state(now) {
             SilenceState::Expired => return Err(SilenceError::AlreadyExpired(id.to_string())),
             SilenceState::Pending => s.starts_at = now,
@@ -188,7 +196,9 @@ mod tests {
     #[test]
     fn active_silences_mute_matching_alerts() {
         let mut ss = Silences::default();
-        let id = ss.set(silence(r#"{job="api", env=~"prod|stage"}"#, 0, 200), t(10)).unwrap();
+        let id = ss
+            .set(silence(r#"{job="api", env=~"prod|stage"}"#, 0, 200), t(10))
+            .unwrap();
         let hit = Labels::from_pairs([("job", "api"), ("env", "prod")]);
         let miss = Labels::from_pairs([("job", "api"), ("env", "dev")]);
         assert_eq!(ss.mutes(&hit, t(20)), vec![id.clone()]);
@@ -196,7 +206,10 @@ mod tests {
         assert!(ss.mutes(&hit, t(300)).is_empty());
         ss.expire(&id, t(30)).unwrap();
         assert!(ss.mutes(&hit, t(31)).is_empty());
-        assert_eq!(ss.expire(&id, t(40)), Err(SilenceError::AlreadyExpired(id.clone())));
+        assert_eq!(
+            ss.expire(&id, t(40)),
+            Err(SilenceError::AlreadyExpired(id.clone()))
+        );
         ss.gc(t(100));
         assert!(ss.get(&id).is_none());
     }
@@ -205,8 +218,14 @@ mod tests {
     fn validation() {
         let mut ss = Silences::default();
         assert_eq!(ss.set(silence("{}", 0, 10), t(0)), Err(SilenceError::NoMatchers));
-        assert_eq!(ss.set(silence("job=~.*", 0, 10), t(0)), Err(SilenceError::MatchesEverything));
-        assert_eq!(ss.set(silence("job=a", 10, 5), t(0)), Err(SilenceError::EndBeforeStart));
+        assert_eq!(
+            ss.set(silence("job=~.*", 0, 10), t(0)),
+            Err(SilenceError::MatchesEverything)
+        );
+        assert_eq!(
+            ss.set(silence("job=a", 10, 5), t(0)),
+            Err(SilenceError::EndBeforeStart)
+        );
         let mut bad = silence("job=a", 0, 10);
         bad.id = "nope".into();
         assert_eq!(ss.set(bad, t(0)), Err(SilenceError::NotFound("nope".into())));

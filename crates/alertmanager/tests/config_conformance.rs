@@ -8,29 +8,95 @@ use std::path::{Path, PathBuf};
 
 /// Files that must fail, with (a part of) the error they must produce.
 const MUST_FAIL: &[(&str, &str)] = &[
-    ("conf.sns-invalid.yml", "must provide either a Target ARN, Topic ARN, or Phone Number for SNS config"),
-    ("conf.opsgenie-default-apikey-old-team.yml", "field teams not found in type opsgenie.plain"),
-    ("conf.opsgenie-both-file-and-apikey.yml", "at most one of opsgenie_api_key & opsgenie_api_key_file must be configured"),
-    ("conf.opsgenie-no-apikey.yml", "no global OpsGenie API Key set either inline or in a file"),
-    ("conf.victorops-both-file-and-apikey.yml", "at most one of victorops_api_key & victorops_api_key_file must be configured"),
+    (
+        "conf.sns-invalid.yml",
+        "must provide either a Target ARN, Topic ARN, or Phone Number for SNS config",
+    ),
+    (
+        "conf.opsgenie-default-apikey-old-team.yml",
+        "field teams not found in type opsgenie.plain",
+    ),
+    (
+        "conf.opsgenie-both-file-and-apikey.yml",
+        "at most one of opsgenie_api_key & opsgenie_api_key_file must be configured",
+    ),
+    (
+        "conf.opsgenie-no-apikey.yml",
+        "no global OpsGenie API Key set either inline or in a file",
+    ),
+    (
+        "conf.victorops-both-file-and-apikey.yml",
+        "at most one of victorops_api_key & victorops_api_key_file must be configured",
+    ),
     ("conf.victorops-no-apikey.yml", "no global VictorOps API Key set"),
-    ("conf.telegram-both-bot-token-and-file.yml", "at most one of telegram_bot_token & telegram_bot_token_file must be configured"),
-    ("conf.telegram-valid-receiver-both-bot-token-and-file.yml", "at most one of telegram_bot_token & telegram_bot_token_file must be configured"),
-    ("conf.telegram-no-bot-token.yml", "missing bot_token or bot_token_file on telegram_config"),
-    ("conf.slack-both-file-and-url.yml", "at most one of slack_api_url & slack_api_url_file must be configured"),
-    ("conf.slack-both-file-and-token.yml", "at most one of slack_app_token & slack_app_token_file must be configured"),
-    ("conf.slack-both-url-and-token.yml", "at most one of slack_app_token/slack_app_token_file & slack_api_url/slack_api_url_file must be configured"),
-    ("conf.slack-no-api-url-or-token.yml", "no Slack API URL nor App token set either inline or in a file"),
-    ("conf.slack-update-message-and-webhook.yml", "update_message can only be used with bot tokens. api_url must be set to https://slack.com/api/chat.postMessage"),
-    ("conf.smtp-both-password-and-file.yml", "at most one of smtp_auth_password & smtp_auth_password_file must be configured"),
-    ("conf.wechat-both-file-and-secret.yml", "at most one of wechat_api_secret & wechat_api_secret_file must be configured"),
-    ("conf.wechat-no-api-secret.yml", "no global Wechat Api Secret set either inline or in a file"),
-    ("conf.rocketchat-both-token-and-tokenfile.yml", "at most one of rocketchat_token & rocketchat_token_file must be configured"),
-    ("conf.rocketchat-both-tokenid-and-tokenidfile.yml", "at most one of rocketchat_token_id & rocketchat_token_id_file must be configured"),
-    ("conf.rocketchat-no-token.yml", "no global Rocketchat Token set either inline or in a file"),
-    ("conf.mattermost-both-webhook-url-and-file.yml", "at most one of mattermost_webhook_url & mattermost_webhook_url_file must be configured"),
-    ("conf.mattermost-valid-receiver-both-webhook-url-and-file.yml", "at most one of mattermost_webhook_url & mattermost_webhook_url_file must be configured"),
-    ("conf.mattermost-no-webhook-url.yml", "missing webhook_url or webhook_url_file on mattermost_config"),
+    (
+        "conf.telegram-both-bot-token-and-file.yml",
+        "at most one of telegram_bot_token & telegram_bot_token_file must be configured",
+    ),
+    (
+        "conf.telegram-valid-receiver-both-bot-token-and-file.yml",
+        "at most one of telegram_bot_token & telegram_bot_token_file must be configured",
+    ),
+    (
+        "conf.telegram-no-bot-token.yml",
+        "missing bot_token or bot_token_file on telegram_config",
+    ),
+    (
+        "conf.slack-both-file-and-url.yml",
+        "at most one of slack_api_url & slack_api_url_file must be configured",
+    ),
+    (
+        "conf.slack-both-file-and-token.yml",
+        "at most one of slack_app_token & slack_app_token_file must be configured",
+    ),
+    (
+        "conf.slack-both-url-and-token.yml",
+        "at most one of slack_app_token/slack_app_token_file & slack_api_url/slack_api_url_file must be configured",
+    ),
+    (
+        "conf.slack-no-api-url-or-token.yml",
+        "no Slack API URL nor App token set either inline or in a file",
+    ),
+    (
+        "conf.slack-update-message-and-webhook.yml",
+        "update_message can only be used with bot tokens. api_url must be set to https://slack.com/api/chat.postMessage",
+    ),
+    (
+        "conf.smtp-both-password-and-file.yml",
+        "at most one of smtp_auth_password & smtp_auth_password_file must be configured",
+    ),
+    (
+        "conf.wechat-both-file-and-secret.yml",
+        "at most one of wechat_api_secret & wechat_api_secret_file must be configured",
+    ),
+    (
+        "conf.wechat-no-api-secret.yml",
+        "no global Wechat Api Secret set either inline or in a file",
+    ),
+    (
+        "conf.rocketchat-both-token-and-tokenfile.yml",
+        "at most one of rocketchat_token & rocketchat_token_file must be configured",
+    ),
+    (
+        "conf.rocketchat-both-tokenid-and-tokenidfile.yml",
+        "at most one of rocketchat_token_id & rocketchat_token_id_file must be configured",
+    ),
+    (
+        "conf.rocketchat-no-token.yml",
+        "no global Rocketchat Token set either inline or in a file",
+    ),
+    (
+        "conf.mattermost-both-webhook-url-and-file.yml",
+        "at most one of mattermost_webhook_url & mattermost_webhook_url_file must be configured",
+    ),
+    (
+        "conf.mattermost-valid-receiver-both-webhook-url-and-file.yml",
+        "at most one of mattermost_webhook_url & mattermost_webhook_url_file must be configured",
+    ),
+    (
+        "conf.mattermost-no-webhook-url.yml",
+        "missing webhook_url or webhook_url_file on mattermost_config",
+    ),
     ("conf.nil-match_re-route.yml", "invalid_label"),
     ("conf.nil-source_match_re-inhibition.yml", "invalid_source_label"),
     ("conf.nil-target_match_re-inhibition.yml", "invalid_target_label"),

@@ -49,10 +49,18 @@ fn run_case(root: &Route, case: &Case) -> Result<(), String> {
     let got = root.match_routes(&labels);
     if let Some(want) = &case.expected_receivers {
         let names: Vec<&str> = got.iter().map(|r| r.receiver.as_str()).collect();
-        return if names == *want { Ok(()) } else { Err(format!("receivers {names:?}, want {want:?}")) };
+        return if names == *want {
+            Ok(())
+        } else {
+            Err(format!("receivers {names:?}, want {want:?}"))
+        };
     }
     if got.len() != case.expected_matches.len() {
-        return Err(format!("{} matches, want {}", got.len(), case.expected_matches.len()));
+        return Err(format!(
+            "{} matches, want {}",
+            got.len(),
+            case.expected_matches.len()
+        ));
     }
     for (r, e) in got.iter().zip(&case.expected_matches) {
         let mut want_by = e.group_by.clone();

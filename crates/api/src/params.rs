@@ -93,14 +93,14 @@ impl<S: Send + Sync> FromRequest<S> for Params {
 
 /// Milliseconds since the epoch from Unix seconds (decimals allowed) or RFC 3339.
 pub fn parse_time(s: &str) -> Result<i64, String> {
-    if let Ok(f) = s.parse::<f64>() {
-        if f.is_finite() {
-            let secs = f.trunc();
-            let ms = ((f - secs) * 1000.0).round();
-            let total = secs * 1000.0 + ms;
-            if total >= MIN_TIME_MS as f64 && total <= MAX_TIME_MS as f64 {
-                return Ok(total as i64);
-            }
+    if let Ok(f) = s.parse::<f64>()
+        && f.is_finite()
+    {
+        let secs = f.trunc();
+        let ms = ((f - secs) * 1000.0).round();
+        let total = secs * 1000.0 + ms;
+        if total >= MIN_TIME_MS as f64 && total <= MAX_TIME_MS as f64 {
+            return Ok(total as i64);
         }
     }
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {

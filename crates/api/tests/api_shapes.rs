@@ -420,3 +420,14 @@ fn reload_calls_the_hook() {
     );
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[test]
+fn engine_timeout_is_503_timeout() {
+    let s = seeded();
+    let q = enc("sum_over_time(vector(1)[1h:1ms])");
+    let r = s.get(&format!(
+        "/api/v1/query?query={q}&time={}&timeout=0.001",
+        T0 / 1000
+    ));
+    assert_error(&r, 503, "timeout", "query timed out");
+}

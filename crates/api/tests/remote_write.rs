@@ -101,7 +101,7 @@ fn v1_out_of_order_rejects_the_whole_request() {
     assert_eq!(r.status, 400);
     assert!(r.text().contains("out of order sample"), "{}", r.text());
     // Nothing of the rejected request was stored.
-    let v = s.get(&format!("/api/v1/series?match[]=other")).json();
+    let v = s.get("/api/v1/series?match[]=other").json();
     assert_eq!(v["data"], json!([]));
     // Samples too far in the future are out of bounds.
     let future = write_request(&[(&[("__name__", "ooo")], &[(now_ms() + 3_600_000, 1.0)])]);

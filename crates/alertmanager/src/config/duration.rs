@@ -17,7 +17,9 @@ impl PromDuration {
 impl<'de> Deserialize<'de> for PromDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_duration(&s).map(PromDuration).map_err(serde::de::Error::custom)
+        parse_duration(&s)
+            .map(PromDuration)
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -167,8 +167,14 @@ fn parse_value(raw: &str) -> Result<String, MatcherParseError> {
 /// name quoted when it is not a plain label name.
 pub fn matcher_string(m: &Matcher) -> String {
     let plain = m.name.chars().next().is_some_and(is_name_start)
-        && m.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
-    let name = if plain { m.name.clone() } else { format!("\"{}\"", escape(&m.name)) };
+        && m.name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    let name = if plain {
+        m.name.clone()
+    } else {
+        format!("\"{}\"", escape(&m.name))
+    };
     format!("{name}{}\"{}\"", m.op, escape(&m.value))
 }
 
@@ -184,7 +190,9 @@ pub fn matchers_string(ms: &[Matcher]) -> String {
 
 /// True when `name` is a valid Prometheus label name.
 pub fn is_valid_label_name(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -222,7 +230,10 @@ mod tests {
     fn operators_and_quoting() {
         assert_eq!(one(r#"foo="bar""#), ("foo".into(), MatchOp::Equal, "bar".into()));
         assert_eq!(one("foo=~a|b"), ("foo".into(), MatchOp::Regex, "a|b".into()));
-        assert_eq!(one(r#" foo != "x" "#), ("foo".into(), MatchOp::NotEqual, "x".into()));
+        assert_eq!(
+            one(r#" foo != "x" "#),
+            ("foo".into(), MatchOp::NotEqual, "x".into())
+        );
         assert_eq!(one("foo!~x.*"), ("foo".into(), MatchOp::NotRegex, "x.*".into()));
         assert_eq!(one("foo="), ("foo".into(), MatchOp::Equal, "".into()));
         assert_eq!(one(r#"foo="ünïcödé ☃""#).2, "ünïcödé ☃");
@@ -243,10 +254,22 @@ mod tests {
     fn errors() {
         assert!(matches!(parse_matcher("=x"), Err(MatcherParseError::Format(_))));
         assert!(matches!(parse_matcher("foo"), Err(MatcherParseError::Format(_))));
-        assert!(matches!(parse_matcher("1foo=x"), Err(MatcherParseError::Format(_))));
-        assert!(matches!(parse_matcher(r#"foo="a"b""#), Err(MatcherParseError::UnescapedQuote(_))));
-        assert!(matches!(parse_matcher(r#"foo="ab"#), Err(MatcherParseError::UnescapedQuote(_))));
-        assert!(matches!(parse_matcher("foo=~(x"), Err(MatcherParseError::Regex { .. })));
+        assert!(matches!(
+            parse_matcher("1foo=x"),
+            Err(MatcherParseError::Format(_))
+        ));
+        assert!(matches!(
+            parse_matcher(r#"foo="a"b""#),
+            Err(MatcherParseError::UnescapedQuote(_))
+        ));
+        assert!(matches!(
+            parse_matcher(r#"foo="ab"#),
+            Err(MatcherParseError::UnescapedQuote(_))
+        ));
+        assert!(matches!(
+            parse_matcher("foo=~(x"),
+            Err(MatcherParseError::Regex { .. })
+        ));
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod time_interval;
 pub mod validate;
 
 pub use duration::PromDuration;
-pub use matchers::{parse_matchers, MatcherParseError};
+pub use matchers::{MatcherParseError, parse_matchers};
 pub use model::*;
 pub use time_interval::{TimeInterval, TimeIntervalSet};
 
@@ -34,10 +34,11 @@ pub enum ConfigError {
 
 /// Parses, fills defaults into and validates a configuration held in memory.
 pub fn load_str(text: &str) -> Result<Config, ConfigError> {
-    let mut cfg: Config = if text.trim().is_empty() || text.lines().all(|l| {
-        let t = l.trim();
-        t.is_empty() || t.starts_with('#')
-    }) {
+    let mut cfg: Config = if text.trim().is_empty()
+        || text.lines().all(|l| {
+            let t = l.trim();
+            t.is_empty() || t.starts_with('#')
+        }) {
         Config::default()
     } else {
         from_yaml(text)?

@@ -27,6 +27,25 @@ pub struct Config {
     pub mute_time_intervals: Vec<TimeIntervalSet>,
     #[serde(default)]
     pub time_intervals: Vec<TimeIntervalSet>,
+    /// Where Alertmanager exports its own traces (OTLP).
+    #[serde(default)]
+    pub tracing: Option<TracingConfig>,
+}
+
+/// The `tracing` section, as in Prometheus.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracingConfig {
+    pub client_type: Option<String>,
+    pub endpoint: Option<String>,
+    pub sampling_fraction: Option<f64>,
+    #[serde(default)]
+    pub insecure: bool,
+    pub tls_config: Option<TlsConfig>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub compression: Option<String>,
+    pub timeout: Option<PromDuration>,
 }
 
 impl Config {

@@ -18,7 +18,13 @@ fn defaults_follow_alertmanager() {
     let r = cfg.receiver("r").unwrap();
     assert!(r.webhook_configs[0].send_resolved);
     assert_eq!(r.webhook_configs[0].max_alerts, 0);
-    assert!(r.webhook_configs[0].http_config.as_ref().unwrap().follow_redirects);
+    assert!(
+        r.webhook_configs[0]
+            .http_config
+            .as_ref()
+            .unwrap()
+            .follow_redirects
+    );
     assert!(r.inbox_configs[0].send_resolved);
     assert!(!r.slack_configs[0].send_resolved);
     let root = crate::route::Route::from_config(cfg.route.as_ref().unwrap()).unwrap();
@@ -45,14 +51,26 @@ fn email_inherits_smtp_globals() {
 fn validation_errors_use_alertmanager_wording() {
     let cases = [
         ("receivers: [{name: r}]", "no routes provided"),
-        ("route: {group_by: [a]}\nreceivers: [{name: r}]", "root route must specify a default receiver"),
-        ("route: {receiver: x}\nreceivers: [{name: r}]", "undefined receiver \"x\" used in route"),
+        (
+            "route: {group_by: [a]}\nreceivers: [{name: r}]",
+            "root route must specify a default receiver",
+        ),
+        (
+            "route: {receiver: x}\nreceivers: [{name: r}]",
+            "undefined receiver \"x\" used in route",
+        ),
         (
             "route: {receiver: r, routes: [{receiver: x}]}\nreceivers: [{name: r}]",
             "undefined receiver \"x\" used in route",
         ),
-        ("route: {receiver: r, matchers: [a=b]}\nreceivers: [{name: r}]", "root route must not have any matchers"),
-        ("route: {receiver: r, match: {a: b}}\nreceivers: [{name: r}]", "root route must not have any matchers"),
+        (
+            "route: {receiver: r, matchers: [a=b]}\nreceivers: [{name: r}]",
+            "root route must not have any matchers",
+        ),
+        (
+            "route: {receiver: r, match: {a: b}}\nreceivers: [{name: r}]",
+            "root route must not have any matchers",
+        ),
         (
             "route: {receiver: r, mute_time_intervals: [x]}\nreceivers: [{name: r}]",
             "root route must not have any mute time intervals",
@@ -61,8 +79,14 @@ fn validation_errors_use_alertmanager_wording() {
             "route: {receiver: r, routes: [{mute_time_intervals: [x]}]}\nreceivers: [{name: r}]",
             "undefined time interval \"x\" used in route",
         ),
-        ("route: {receiver: r}\nreceivers: [{name: r}, {name: r}]", "notification config name \"r\" is not unique"),
-        ("route: {receiver: r}\nreceivers: [{webhook_configs: []}]", "missing name in receiver"),
+        (
+            "route: {receiver: r}\nreceivers: [{name: r}, {name: r}]",
+            "notification config name \"r\" is not unique",
+        ),
+        (
+            "route: {receiver: r}\nreceivers: [{webhook_configs: []}]",
+            "missing name in receiver",
+        ),
         (
             "route: {receiver: r}\nreceivers: [{name: r, webhook_configs: [{}]}]",
             "one of url or url_file must be configured",
@@ -76,8 +100,18 @@ fn validation_errors_use_alertmanager_wording() {
             "no global SMTP smarthost set",
         ),
         ("route: {receiver: r}\nreceivers: [{name: r}]\nbogus: 1", "bogus"),
-        ("route: {receiver: r, group_wait: soon}\nreceivers: [{name: r}]", "duration"),
-        ("route: {receiver: r, routes: [{matchers: ['a=\"b']}]}\nreceivers: [{name: r}]", "unescaped double quote"),
+        (
+            "route: {receiver: r, group_wait: soon}\nreceivers: [{name: r}]",
+            "duration",
+        ),
+        (
+            "route: {receiver: r, routes: [{matchers: ['a=\"b']}]}\nreceivers: [{name: r}]",
+            "unescaped double quote",
+        ),
+        (
+            "route: {receiver: r}\nreceivers: [{name: r}]\ntracing: {client_type: udp}",
+            "invalid tracing client type",
+        ),
         (
             "route: {receiver: r}\nreceivers: [{name: r}]\ntime_intervals: [{name: t}, {name: t}]",
             "time interval \"t\" is not unique",

@@ -77,7 +77,9 @@ impl<'de> Deserialize<'de> for TimeRange {
         let start = parse_clock(&raw.start_time).map_err(serde::de::Error::custom)?;
         let end = parse_clock(&raw.end_time).map_err(serde::de::Error::custom)?;
         if start >= end {
-            return Err(serde::de::Error::custom("start time cannot be equal or greater than end time"));
+            return Err(serde::de::Error::custom(
+                "start time cannot be equal or greater than end time",
+            ));
         }
         Ok(TimeRange {
             start_minute: start,
@@ -100,10 +102,28 @@ fn parse_clock(s: &str) -> Result<u32, String> {
     Ok(h * 60 + m)
 }
 
-const WEEKDAYS: [&str; 7] = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+const WEEKDAYS: [&str; 7] = [
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+];
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 /// Parses `a` or `a:b` items, each end through `one`.
@@ -153,7 +173,9 @@ fn de_days_of_month<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(i32, i32)>, 
             continue;
         }
         if a < 0 && b > 0 {
-            return Err(serde::de::Error::custom("end day must be negative if start day is negative"));
+            return Err(serde::de::Error::custom(
+                "end day must be negative if start day is negative",
+            ));
         }
     }
     Ok(rs)
@@ -163,7 +185,11 @@ fn de_months<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(i32, i32)>, D::Erro
     let items = Vec::<String>::deserialize(d)?;
     let rs = ranges(&items, |s| {
         if let Ok(n) = s.parse::<i32>() {
-            return if (1..=12).contains(&n) { Ok(n) } else { Err(format!("{n} is not a valid month")) };
+            return if (1..=12).contains(&n) {
+                Ok(n)
+            } else {
+                Err(format!("{n} is not a valid month"))
+            };
         }
         let l = s.to_lowercase();
         MONTHS
@@ -174,24 +200,37 @@ fn de_months<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(i32, i32)>, D::Erro
     })
     .map_err(serde::de::Error::custom)?;
     if rs.iter().any(|(a, b)| a > b) {
-        return Err(serde::de::Error::custom("end month must be greater than start month"));
+        return Err(serde::de::Error::custom(
+            "end month must be greater than start month",
+        ));
     }
     Ok(rs)
 }
 
 fn de_years<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(i32, i32)>, D::Error> {
     let items = Vec::<String>::deserialize(d)?;
-    let rs = ranges(&items, |s| s.parse::<i32>().map_err(|_| format!("invalid year {s}")))
-        .map_err(serde::de::Error::custom)?;
+    let rs = ranges(&items, |s| {
+        s.parse::<i32>().map_err(|_| format!("invalid year {s}"))
+    })
+    .map_err(serde::de::Error::custom)?;
     if rs.iter().any(|(a, b)| a > b) {
-        return Err(serde::de::Error::custom("end year must be greater than start year"));
+        return Err(serde::de::Error::custom(
+            "end year must be greater than start year",
+        ));
     }
     Ok(rs)
 }
 
 fn days_in_month(year: i32, month: u32) -> i32 {
-    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
-    match (NaiveDate::from_ymd_opt(ny, nm, 1), NaiveDate::from_ymd_opt(year, month, 1)) {
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    match (
+        NaiveDate::from_ymd_opt(ny, nm, 1),
+        NaiveDate::from_ymd_opt(year, month, 1),
+    ) {
         (Some(a), Some(b)) => (a - b).num_days() as i32,
         _ => 31,
     }
@@ -224,18 +263,28 @@ impl TimeInterval {
             _ => civil(&t),
         };
         if !self.times.is_empty()
-            && !self.times.iter().any(|r| c.minute_of_day >= r.start_minute && c.minute_of_day < r.end_minute)
+            && !self
+                .times
+                .iter()
+                .any(|r| c.minute_of_day >= r.start_minute && c.minute_of_day < r.end_minute)
         {
             return false;
         }
         let within = |rs: &[(i32, i32)], v: i32| rs.is_empty() || rs.iter().any(|&(a, b)| v >= a && v <= b);
-        if !within(&self.weekdays, c.weekday) || !within(&self.months, c.month) || !within(&self.years, c.year) {
+        if !within(&self.weekdays, c.weekday)
+            || !within(&self.months, c.month)
+            || !within(&self.years, c.year)
+        {
             return false;
         }
         if !self.days_of_month.is_empty() {
             let n = days_in_month(c.year, c.month as u32);
             let abs = |d: i32| if d < 0 { n + d + 1 } else { d.min(n) };
-            if !self.days_of_month.iter().any(|&(a, b)| c.day >= abs(a) && c.day <= abs(b)) {
+            if !self
+                .days_of_month
+                .iter()
+                .any(|&(a, b)| c.day >= abs(a) && c.day <= abs(b))
+            {
                 return false;
             }
         }

@@ -20,16 +20,33 @@ fn at_most_one(a: &Option<String>, b: &Option<String>, an: &str, bn: &str) -> Re
 }
 
 fn check_http(h: &HttpConfig) -> Result<(), String> {
-    at_most_one(&h.bearer_token, &h.bearer_token_file, "bearer_token", "bearer_token_file")?;
-    let schemes = [h.basic_auth.is_some(), h.authorization.is_some(), h.oauth2.is_some(), set(&h.bearer_token) || set(&h.bearer_token_file)];
+    at_most_one(
+        &h.bearer_token,
+        &h.bearer_token_file,
+        "bearer_token",
+        "bearer_token_file",
+    )?;
+    let schemes = [
+        h.basic_auth.is_some(),
+        h.authorization.is_some(),
+        h.oauth2.is_some(),
+        set(&h.bearer_token) || set(&h.bearer_token_file),
+    ];
     if schemes.iter().filter(|b| **b).count() > 1 {
-        return Err("at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured".into());
+        return Err(
+            "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured".into(),
+        );
     }
     if let Some(a) = &h.authorization {
         if a.kind.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("basic")) {
             return Err(r#"authorization type cannot be set to "basic", use "basic_auth" instead"#.into());
         }
-        at_most_one(&a.credentials, &a.credentials_file, "credentials", "credentials_file")?;
+        at_most_one(
+            &a.credentials,
+            &a.credentials_file,
+            "credentials",
+            "credentials_file",
+        )?;
     }
     if let Some(b) = &h.basic_auth {
         at_most_one(&b.password, &b.password_file, "password", "password_file")?;
@@ -42,16 +59,66 @@ fn check_global(g: &GlobalConfig) -> Result<(), String> {
         check_http(h)?;
     }
     let pairs: [(&Option<String>, &Option<String>, &str, &str); 10] = [
-        (&g.smtp_auth_password, &g.smtp_auth_password_file, "smtp_auth_password", "smtp_auth_password_file"),
-        (&g.smtp_auth_secret, &g.smtp_auth_secret_file, "smtp_auth_secret", "smtp_auth_secret_file"),
-        (&g.slack_api_url, &g.slack_api_url_file, "slack_api_url", "slack_api_url_file"),
-        (&g.slack_app_token, &g.slack_app_token_file, "slack_app_token", "slack_app_token_file"),
-        (&g.opsgenie_api_key, &g.opsgenie_api_key_file, "opsgenie_api_key", "opsgenie_api_key_file"),
-        (&g.victorops_api_key, &g.victorops_api_key_file, "victorops_api_key", "victorops_api_key_file"),
-        (&g.telegram_bot_token, &g.telegram_bot_token_file, "telegram_bot_token", "telegram_bot_token_file"),
-        (&g.wechat_api_secret, &g.wechat_api_secret_file, "wechat_api_secret", "wechat_api_secret_file"),
-        (&g.rocketchat_token, &g.rocketchat_token_file, "rocketchat_token", "rocketchat_token_file"),
-        (&g.rocketchat_token_id, &g.rocketchat_token_id_file, "rocketchat_token_id", "rocketchat_token_id_file"),
+        (
+            &g.smtp_auth_password,
+            &g.smtp_auth_password_file,
+            "smtp_auth_password",
+            "smtp_auth_password_file",
+        ),
+        (
+            &g.smtp_auth_secret,
+            &g.smtp_auth_secret_file,
+            "smtp_auth_secret",
+            "smtp_auth_secret_file",
+        ),
+        (
+            &g.slack_api_url,
+            &g.slack_api_url_file,
+            "slack_api_url",
+            "slack_api_url_file",
+        ),
+        (
+            &g.slack_app_token,
+            &g.slack_app_token_file,
+            "slack_app_token",
+            "slack_app_token_file",
+        ),
+        (
+            &g.opsgenie_api_key,
+            &g.opsgenie_api_key_file,
+            "opsgenie_api_key",
+            "opsgenie_api_key_file",
+        ),
+        (
+            &g.victorops_api_key,
+            &g.victorops_api_key_file,
+            "victorops_api_key",
+            "victorops_api_key_file",
+        ),
+        (
+            &g.telegram_bot_token,
+            &g.telegram_bot_token_file,
+            "telegram_bot_token",
+            "telegram_bot_token_file",
+        ),
+        (
+            &g.wechat_api_secret,
+            &g.wechat_api_secret_file,
+            "wechat_api_secret",
+            "wechat_api_secret_file",
+        ),
+        (
+            &g.rocketchat_token,
+            &g.rocketchat_token_file,
+            "rocketchat_token",
+            "rocketchat_token_file",
+        ),
+        (
+            &g.rocketchat_token_id,
+            &g.rocketchat_token_id_file,
+            "rocketchat_token_id",
+            "rocketchat_token_id_file",
+        ),
     ];
     for (a, b, an, bn) in pairs {
         at_most_one(a, b, an, bn)?;
@@ -143,8 +210,18 @@ pub fn validate(cfg: &mut Config) -> Result<(), String> {
                     return Err("no global SMTP from set".into());
                 }
             }
-            at_most_one(&ec.auth_password, &ec.auth_password_file, "auth_password", "auth_password_file")?;
-            at_most_one(&ec.auth_secret, &ec.auth_secret_file, "auth_secret", "auth_secret_file")?;
+            at_most_one(
+                &ec.auth_password,
+                &ec.auth_password_file,
+                "auth_password",
+                "auth_password_file",
+            )?;
+            at_most_one(
+                &ec.auth_secret,
+                &ec.auth_secret_file,
+                "auth_secret",
+                "auth_secret_file",
+            )?;
             if ec.hello.is_none() {
                 ec.hello = Some(g.smtp_hello.clone());
             }
@@ -174,8 +251,11 @@ pub fn validate(cfg: &mut Config) -> Result<(), String> {
             if ec.html.is_none() {
                 ec.html = Some(r#"{{ template "email.default.html" . }}"#.into());
             }
-            let headers: BTreeMap<String, String> =
-                ec.headers.iter().map(|(k, v)| (title_case(k), v.clone())).collect();
+            let headers: BTreeMap<String, String> = ec
+                .headers
+                .iter()
+                .map(|(k, v)| (title_case(k), v.clone()))
+                .collect();
             if headers.len() != ec.headers.len() {
                 return Err("duplicate header in email config".into());
             }
@@ -202,6 +282,19 @@ pub fn validate(cfg: &mut Config) -> Result<(), String> {
         check_inhibit_rule(rule)?;
     }
 
+    if let Some(t) = &cfg.tracing {
+        if let Some(c) = t
+            .client_type
+            .as_deref()
+            .filter(|c| !matches!(*c, "grpc" | "http"))
+        {
+            return Err(format!("invalid tracing client type {c:?}"));
+        }
+        if t.sampling_fraction.is_some_and(|f| !(0.0..=1.0).contains(&f)) {
+            return Err("tracing sampling_fraction must be between 0 and 1".into());
+        }
+    }
+
     let root = cfg.route.as_ref().ok_or("no routes provided")?;
     if !set(&root.receiver) {
         return Err("root route must specify a default receiver".into());
@@ -221,7 +314,9 @@ pub fn validate(cfg: &mut Config) -> Result<(), String> {
 }
 
 fn check_url(u: &str) -> Result<(), String> {
-    let ok = ["http://", "https://"].iter().any(|p| u.len() > p.len() && u.starts_with(p));
+    let ok = ["http://", "https://"]
+        .iter()
+        .any(|p| u.len() > p.len() && u.starts_with(p));
     if !ok {
         return Err(format!("unsupported scheme or missing host in URL {u:?}"));
     }
@@ -242,7 +337,11 @@ fn title_case(k: &str) -> String {
         .join("-")
 }
 
-fn check_route_refs(r: &RouteConfig, receivers: &HashSet<String>, intervals: &HashSet<String>) -> Result<(), String> {
+fn check_route_refs(
+    r: &RouteConfig,
+    receivers: &HashSet<String>,
+    intervals: &HashSet<String>,
+) -> Result<(), String> {
     if let Some(name) = r.receiver.as_deref().filter(|n| !n.is_empty())
         && !receivers.contains(name)
     {
@@ -270,9 +369,9 @@ fn check_inhibit_rule(rule: &InhibitRule) -> Result<(), String> {
             }
         }
         for (name, v) in re {
-            let v = v
-                .as_deref()
-                .ok_or_else(|| format!("invalid regular expression for label {name:?} in {side}_match_re: null"))?;
+            let v = v.as_deref().ok_or_else(|| {
+                format!("invalid regular expression for label {name:?} in {side}_match_re: null")
+            })?;
             regex::Regex::new(&format!("^(?:{v})$"))
                 .map_err(|e| format!("invalid {side}_match_re for label {name:?}: {e}"))?;
         }

@@ -142,7 +142,13 @@ impl Group {
 
     /// Alertmanager's deduplication: notify on new firing alerts, on newly resolved alerts (when
     /// the receiver wants them), when everything resolved, or after repeat_interval.
-    fn needs_update(&self, firing: &[Alert], resolved: &[Alert], send_resolved: bool, now: DateTime<Utc>) -> bool {
+    fn needs_update(
+        &self,
+        firing: &[Alert],
+        resolved: &[Alert],
+        send_resolved: bool,
+        now: DateTime<Utc>,
+    ) -> bool {
         let Some(sent) = &self.sent else {
             return !firing.is_empty();
         };

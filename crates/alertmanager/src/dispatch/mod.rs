@@ -57,7 +57,9 @@ impl FlushPolicy for ConfigPolicy<'_> {
             || r.slack_configs.iter().any(|c| c.send_resolved)
             || r.email_configs.iter().any(|c| c.send_resolved)
             || r.inbox_configs.iter().any(|c| c.send_resolved)
-            || r.other_integrations().iter().any(|(kind, list)| list.iter().any(|i| i.send_resolved(kind)))
+            || r.other_integrations()
+                .iter()
+                .any(|(kind, list)| list.iter().any(|i| i.send_resolved(kind)))
     }
 
     fn in_time_interval(&self, name: &str, now: DateTime<Utc>) -> bool {
@@ -68,7 +70,8 @@ impl FlushPolicy for ConfigPolicy<'_> {
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
     root: Route,
-    groups: BTreeMap<String, Group>,
+    /// Keyed by route id and group key: routes with equal matchers keep separate groups.
+    groups: BTreeMap<(String, String), Group>,
 }
 
 impl Dispatcher {
@@ -83,7 +86,7 @@ impl Dispatcher {
     pub fn insert(&mut self, alert: Alert, now: DateTime<Utc>) {
         for m in self.root.route_alert(&alert.labels) {
             self.groups
-                .entry(m.group_key.clone())
+                .entry((m.route.id().to_string(), m.group_key.clone()))
                 .or_insert_with(|| Group::new(m.group_key.clone(), m.route, m.group_labels.clone(), now))
                 .insert(alert.clone(), now);
         }
@@ -102,11 +105,22 @@ impl Dispatcher {
     pub fn tick(&mut self, now: DateTime<Utc>, policy: &dyn FlushPolicy) -> Vec<Notification> {
         let mut out = Vec::new();
         for g in self.groups.values_mut() {
-            let muted_by_time = g.mute_time_intervals.iter().any(|n| policy.in_time_interval(n, now));
+            let muted_by_time = g
+                .mute_time_intervals
+                .iter()
+                .any(|n| policy.in_time_interval(n, now));
             let outside_active = !g.active_time_intervals.is_empty()
-                && !g.active_time_intervals.iter().any(|n| policy.in_time_interval(n, now));
+                && !g
+                    .active_time_intervals
+                    .iter()
+                    .any(|n| policy.in_time_interval(n, now));
             let send_resolved = policy.send_resolved(&g.receiver);
-            if let Some(n) = g.flush(now, &|a| policy.is_muted(a, now), send_resolved, !muted_by_time && !outside_active) {
+            if let Some(n) = g.flush(
+                now,
+                &|a| policy.is_muted(a, now),
+                send_resolved,
+                !muted_by_time && !outside_active,
+            ) {
                 out.push(n);
             }
         }

@@ -9,7 +9,10 @@ fn t(s: i64) -> DateTime<Utc> {
 }
 
 fn alert(name: &str, instance: &str, at: i64) -> Alert {
-    Alert::firing(Labels::from_pairs([("alertname", name), ("instance", instance)]), t(at))
+    Alert::firing(
+        Labels::from_pairs([("alertname", name), ("instance", instance)]),
+        t(at),
+    )
 }
 
 fn dispatcher(yaml: &str) -> (Config, Dispatcher) {
@@ -124,7 +127,11 @@ receivers:
     d.insert(alert("Down", "a", 0), t(0));
     d.insert(alert("Down", "b", 0), t(0));
     let n = d.tick(t(30), &policy);
-    assert_eq!(n.len(), 1, "group_by ... makes one group per alert; b is silenced");
+    assert_eq!(
+        n.len(),
+        1,
+        "group_by ... makes one group per alert; b is silenced"
+    );
     assert_eq!(n[0].firing[0].labels.get("instance"), Some("a"));
 
     // Slack does not send resolved notifications by default.
@@ -180,7 +187,11 @@ receivers: [{name: a}, {name: b}]
 ";
     let (_, mut d) = dispatcher(yaml);
     d.insert(Alert::firing(Labels::from_pairs([("x", "1")]), t(0)), t(0));
-    let mut receivers: Vec<String> = d.tick(t(30), &DefaultPolicy).into_iter().map(|n| n.receiver).collect();
+    let mut receivers: Vec<String> = d
+        .tick(t(30), &DefaultPolicy)
+        .into_iter()
+        .map(|n| n.receiver)
+        .collect();
     receivers.sort();
     assert_eq!(receivers, ["a", "b"]);
 }

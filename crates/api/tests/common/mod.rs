@@ -96,8 +96,11 @@ impl Drop for TestServer {
     }
 }
 
+/// One series for [`write_request`]: label pairs and (timestamp, value) samples.
+pub type TestSeries<'a> = (&'a [(&'a str, &'a str)], &'a [(i64, f64)]);
+
 /// A remote-write 1.0 body for series given as (labels, samples).
-pub fn write_request(series: &[(&[(&str, &str)], &[(i64, f64)])]) -> Vec<u8> {
+pub fn write_request(series: &[TestSeries]) -> Vec<u8> {
     let req = WriteRequest {
         timeseries: series
             .iter()

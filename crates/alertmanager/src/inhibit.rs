@@ -132,7 +132,7 @@ mod tests {
         // Both lack `zone`, which counts as equal.
         assert!(inh.is_inhibited(
             &Labels::from_pairs([("severity", "warning")]),
-            &[crit.clone()],
+            std::slice::from_ref(&crit),
             now()
         ));
         assert!(!inh.is_inhibited(

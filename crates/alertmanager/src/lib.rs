@@ -13,4 +13,7 @@ pub mod silence;
 
 pub use alert::Alert;
 pub use config::{Config, ConfigError, load_file, load_str};
+pub use dispatch::{ConfigPolicy, Dispatcher, FlushPolicy, Notification};
+pub use inhibit::Inhibitor;
 pub use route::{Route, RouteMatch};
+pub use silence::{Silence, SilenceState, Silences};

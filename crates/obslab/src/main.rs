@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod metrics;
 mod supervisor;
 
 use clap::Parser;

@@ -224,7 +224,7 @@ pub fn validate(kind: &str, it: &Integration, g: &GlobalConfig) -> Result<(), St
             .map_err(|e| format!("{kind} http_config: {e}"))?;
     }
     match kind {
-        "pagerduty" => {
+        "pagerduty"
             if ![
                 "routing_key",
                 "routing_key_file",
@@ -232,10 +232,9 @@ pub fn validate(kind: &str, it: &Integration, g: &GlobalConfig) -> Result<(), St
                 "service_key_file",
             ]
             .iter()
-            .any(|k| it.has(k))
-            {
-                return Err("missing service or routing key in PagerDuty config".into());
-            }
+            .any(|k| it.has(k)) =>
+        {
+            return Err("missing service or routing key in PagerDuty config".into());
         }
         "opsgenie" => {
             at_most_one(it, "api_key", "api_key_file")?;
@@ -311,12 +310,8 @@ pub fn validate(kind: &str, it: &Integration, g: &GlobalConfig) -> Result<(), St
                 return Err("missing webhook_url or webhook_url_file on mattermost_config".into());
             }
         }
-        "sns" => {
-            if !it.has("target_arn") && !it.has("topic_arn") && !it.has("phone_number") {
-                return Err(
-                    "must provide either a Target ARN, Topic ARN, or Phone Number for SNS config".into(),
-                );
-            }
+        "sns" if !it.has("target_arn") && !it.has("topic_arn") && !it.has("phone_number") => {
+            return Err("must provide either a Target ARN, Topic ARN, or Phone Number for SNS config".into());
         }
         "pushover" => {
             at_most_one(it, "user_key", "user_key_file")?;
@@ -334,10 +329,8 @@ pub fn validate(kind: &str, it: &Integration, g: &GlobalConfig) -> Result<(), St
                 return Err("one of webhook_url or webhook_url_file must be configured".into());
             }
         }
-        "webex" => {
-            if !it.has("room_id") {
-                return Err("missing room_id on webex_config".into());
-            }
+        "webex" if !it.has("room_id") => {
+            return Err("missing room_id on webex_config".into());
         }
         "incidentio" => {
             at_most_one(it, "url", "url_file")?;

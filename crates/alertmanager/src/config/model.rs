@@ -54,6 +54,12 @@ impl Config {
         self.global.clone().unwrap_or_default()
     }
 
+    /// The resolved routing tree (inheritance applied). Loaded configs always have a route.
+    pub fn root_route(&self) -> Result<crate::route::Route, String> {
+        let root = self.route.as_ref().ok_or("no routes provided")?;
+        crate::route::Route::from_config(root)
+    }
+
     pub fn receiver(&self, name: &str) -> Option<&Receiver> {
         self.receivers.iter().find(|r| r.name == name)
     }

@@ -189,7 +189,7 @@ pub fn validate(cfg: &mut Config) -> Result<(), String> {
             }
             if sc.update_message
                 && !(sc.api_url.as_deref() == Some(SLACK_POST_MESSAGE) && (token || bearer))
-                && !(token && !url)
+                && (!token || url)
             {
                 return Err("update_message can only be used with bot tokens. api_url must be set to https://slack.com/api/chat.postMessage".into());
             }

@@ -17,7 +17,7 @@ fn alert(name: &str, instance: &str, at: i64) -> Alert {
 
 fn dispatcher(yaml: &str) -> (Config, Dispatcher) {
     let cfg = load_str(yaml).unwrap();
-    let root = Route::from_config(cfg.route.as_ref().unwrap()).unwrap();
+    let root = cfg.root_route().unwrap();
     (cfg, Dispatcher::new(root))
 }
 

@@ -2,7 +2,8 @@
 //! SIGTERM.
 //!
 //! Every demo service runs as its own child process (`obslab demo run <service>` of this same
-//! binary), supervised and restarted on exit; the traffic generator runs inside this process. Once
+//! binary), supervised and restarted on exit; the metrics backend (`prometheus`), the host
+//! collector (`node`) and the traffic generator run inside this process. Once
 //! every component answers its health check, `obslab up` prints the component table, `ready in
 //! ...`, the line `obslab ready`, and writes the `--ready-file` if one was asked for.
 
@@ -64,6 +65,7 @@ pub fn run(cli: &Globals, args: &UpArgs) -> anyhow::Result<ExitCode> {
     if !args.no_demo {
         add_demo_services(&mut sup, &plan)?;
     }
+    crate::metrics::add(&mut sup, &plan.config, &plan.data_dir, plan.bind, !args.no_demo)?;
     if !args.no_traffic && plan.config.traffic.enabled() {
         add_traffic(&mut sup, &plan)?;
     }

@@ -6,11 +6,13 @@
 //! docs/lab-config.md.
 
 mod duration;
+mod metrics;
 mod services;
 mod supervisor;
 mod traffic;
 
 pub use duration::ConfigDuration;
+pub use metrics::{DEFAULT_NODE_PORT, DEFAULT_PROMETHEUS_PORT, NodeSection, PrometheusSection};
 pub use services::ServicesConfig;
 pub use supervisor::SupervisorConfig;
 pub use traffic::TrafficSection;
@@ -39,6 +41,8 @@ pub struct LabConfig {
     pub services: ServicesConfig,
     pub traffic: TrafficSection,
     pub supervisor: SupervisorConfig,
+    pub prometheus: PrometheusSection,
+    pub node: NodeSection,
 }
 
 /// One problem found in a lab.yaml, with the key it concerns.
@@ -151,19 +155,28 @@ impl LabConfig {
             );
         }
         self.services.validate(issues);
-        let mut seen: Vec<(u16, Service)> = Vec::new();
-        for service in Service::ALL.into_iter().filter(|s| self.services.get(*s).enabled) {
-            let port = self.services.port(service);
+        let mut seen: Vec<(u16, String)> = Vec::new();
+        let mut listeners: Vec<(String, u16, String)> = Service::ALL
+            .into_iter()
+            .filter(|s| self.services.get(*s).enabled)
+            .map(|s| (format!("services.{s}.port"), self.services.port(s), s.to_string()))
+            .collect();
+        if self.prometheus.enabled {
+            listeners.push(("prometheus.port".into(), self.prometheus.port(), "prometheus".into()));
+        }
+        if self.node.enabled {
+            listeners.push(("node.port".into(), self.node.port(), "node".into()));
+        }
+        for (key, port, name) in listeners {
             if let Some((_, other)) = seen.iter().find(|(p, _)| *p == port) {
-                issues.push(
-                    format!("services.{service}.port"),
-                    format!("port {port} is also used by {other}"),
-                );
+                issues.push(key, format!("port {port} is also used by {other}"));
             }
-            seen.push((port, service));
+            seen.push((port, name));
         }
         self.traffic.validate(issues);
         self.supervisor.validate(issues);
+        self.prometheus.validate(issues);
+        self.node.validate(issues);
     }
 
     /// The listen address of every component (`--bind` wins over lab.yaml).

@@ -189,7 +189,7 @@ pub struct DbSlowFault {
 }
 
 /// A TCP port, with an error that says what a port is rather than "invalid u16".
-fn deserialize_port<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<u16>, D::Error> {
+pub(super) fn deserialize_port<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<u16>, D::Error> {
     struct Visitor;
     impl serde::de::Visitor<'_> for Visitor {
         type Value = Option<u16>;

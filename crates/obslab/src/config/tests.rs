@@ -126,3 +126,49 @@ fn url_for_brackets_ipv6_and_maps_wildcards_to_loopback() {
     assert_eq!(url_for("::1".parse().unwrap(), 81), "http://[::1]:81");
     assert_eq!(url_for("10.1.2.3".parse().unwrap(), 82), "http://10.1.2.3:82");
 }
+
+#[test]
+fn metrics_sections_default_to_prometheus_and_node_exporter_ports() {
+    let c = parse("").unwrap();
+    assert!(c.prometheus.enabled && c.node.enabled);
+    assert_eq!(c.prometheus.port(), 9090);
+    assert_eq!(c.node.port(), 9100);
+    assert_eq!(c.prometheus.scrape_interval.get(), Duration::from_secs(5));
+    assert_eq!(c.prometheus.retention_time.get(), Duration::from_secs(15 * 86_400));
+    assert!(!c.prometheus.admin_api);
+    assert_eq!(c.prometheus.config, None);
+}
+
+#[test]
+fn metrics_sections_are_read() {
+    let c = parse(
+        "prometheus: {enabled: true, port: 19090, config: /tmp/p.yml, scrape_interval: 1s, \
+         retention_time: 2d, admin_api: true}\nnode: {enabled: false, port: 19100}\n",
+    )
+    .unwrap();
+    assert_eq!(c.prometheus.port(), 19090);
+    assert_eq!(c.prometheus.config.as_deref(), Some(std::path::Path::new("/tmp/p.yml")));
+    assert_eq!(c.prometheus.scrape_interval.get(), Duration::from_secs(1));
+    assert_eq!(c.prometheus.retention_time.get(), Duration::from_secs(2 * 86_400));
+    assert!(c.prometheus.admin_api);
+    assert!(!c.node.enabled);
+    assert_eq!(c.node.port(), 19100);
+}
+
+#[test]
+fn metrics_section_errors_name_the_key() {
+    let i = first_issue("prometheus:\n  scrape_intervall: 5s\n");
+    assert_eq!(i.path, "prometheus.scrape_intervall");
+    let i = first_issue("prometheus:\n  scrape_interval: 0\n");
+    assert_eq!(i.path, "prometheus.scrape_interval");
+    let i = first_issue("node:\n  port: 70000\n");
+    assert_eq!(i.path, "node.port");
+    let i = first_issue("prometheus:\n  port: 8081\n");
+    assert_eq!(i.path, "prometheus.port");
+    assert!(i.message.contains("also used by api"), "{i}");
+    let i = first_issue("node:\n  port: 9090\n");
+    assert_eq!(i.path, "node.port");
+    assert!(i.message.contains("prometheus"), "{i}");
+    // A disabled component's port may be shared.
+    parse("prometheus: {enabled: false}\nnode: {port: 9090}\n").unwrap();
+}

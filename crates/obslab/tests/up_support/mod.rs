@@ -25,7 +25,8 @@ pub struct LabDir {
 }
 
 impl LabDir {
-    /// Writes lab.yaml: free ports, no OTLP export, fast restarts; `extra` is appended.
+    /// Writes lab.yaml: free ports, no OTLP export, fast restarts, no metrics backend unless
+    /// `extra` has a `prometheus:` or `node:` section; `extra` is appended.
     pub fn new(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ports: Vec<(String, u16)> = SERVICES.iter().map(|s| (s.to_string(), free_port())).collect();
@@ -34,6 +35,13 @@ impl LabDir {
             yaml.push_str(&format!("  {name}:\n    port: {port}\n"));
         }
         yaml.push_str("supervisor:\n  restart_backoff_initial: 100ms\n  shutdown_timeout: 3s\n");
+        // The metrics backend would claim the fixed ports 9090 and 9100; tests that want it say so.
+        if !extra.contains("prometheus:") {
+            yaml.push_str("prometheus:\n  enabled: false\n");
+        }
+        if !extra.contains("node:") {
+            yaml.push_str("node:\n  enabled: false\n");
+        }
         yaml.push_str(extra);
         let config = dir.path().join("lab.yaml");
         std::fs::write(&config, yaml).unwrap();

@@ -45,7 +45,11 @@ impl Labels {
     /// parsers and stores produce it; falls back to normalising when it is not.
     pub fn from_sorted_vec(v: Vec<Label>) -> Self {
         let ok = v.windows(2).all(|w| w[0].name < w[1].name) && v.iter().all(|l| !l.value.is_empty());
-        if ok { Self(v) } else { LabelsBuilder { labels: v }.into_labels() }
+        if ok {
+            Self(v)
+        } else {
+            LabelsBuilder { labels: v }.into_labels()
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {

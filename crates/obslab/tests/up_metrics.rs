@@ -12,7 +12,15 @@ use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use up_support::{Lab, LabDir, http};
 
-const JOBS: [&str; 7] = ["gateway", "api", "payment", "inventory", "worker", "obslab", "node"];
+const JOBS: [&str; 7] = [
+    "gateway",
+    "api",
+    "payment",
+    "inventory",
+    "worker",
+    "obslab",
+    "node",
+];
 
 fn metrics_yaml(prom: u16, node: u16) -> String {
     format!("prometheus:\n  port: {prom}\n  scrape_interval: 1s\nnode:\n  port: {node}\n")
@@ -47,7 +55,10 @@ fn by_job(port: u16, query_path: &str) -> BTreeMap<String, f64> {
 
 fn stop(lab: &mut Lab) {
     lab.up.signal(SIGTERM);
-    let exit = lab.up.wait_timeout(Duration::from_secs(15)).expect("obslab up exits after SIGTERM");
+    let exit = lab
+        .up
+        .wait_timeout(Duration::from_secs(15))
+        .expect("obslab up exits after SIGTERM");
     assert!(exit.success(), "{exit:?}\n{}", lab.output());
 }
 
@@ -57,7 +68,11 @@ fn promtool_check(path: &Path) {
         println!("SKIPPED: /usr/bin/promtool is not installed; prometheus.yml not checked by promtool");
         return;
     }
-    let out = Command::new(promtool).args(["check", "config"]).arg(path).output().unwrap();
+    let out = Command::new(promtool)
+        .args(["check", "config"])
+        .arg(path)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "promtool check config {}:\n{}{}",
@@ -73,7 +88,10 @@ fn up_scrapes_every_component_into_a_queryable_tsdb_that_survives_a_restart() {
     let mut lab = Lab::start(LabDir::new(&metrics_yaml(prom, node)), &["--no-traffic"]);
     let out = lab.output();
     for (name, port) in [("prometheus", prom), ("node", node)] {
-        assert!(out.contains(&format!("http://127.0.0.1:{port}")), "table lists {name}: {out}");
+        assert!(
+            out.contains(&format!("http://127.0.0.1:{port}")),
+            "table lists {name}: {out}"
+        );
         let c = lab.component(name);
         assert_eq!(c["health"], "healthy", "{c}");
         assert_eq!(c["url"], format!("http://127.0.0.1:{port}"));
@@ -90,7 +108,10 @@ fn up_scrapes_every_component_into_a_queryable_tsdb_that_survives_a_restart() {
     // The api service's request counter arrives through its scrapes.
     let api_port = lab.dir.port("api");
     for _ in 0..5 {
-        assert_eq!(http("GET", api_port, "/api/products", None).map(|r| r.0), Some(200));
+        assert_eq!(
+            http("GET", api_port, "/api/products", None).map(|r| r.0),
+            Some(200)
+        );
     }
     let query = "/api/v1/query?query=sum%28http_requests_total%7Bjob%3D%22api%22%7D%29%20by%20%28job%29";
     let mut counted = BTreeMap::new();
@@ -102,7 +123,10 @@ fn up_scrapes_every_component_into_a_queryable_tsdb_that_survives_a_restart() {
 
     // The targets API lists every target as up.
     let targets = api(prom, "/api/v1/targets").expect("targets answer");
-    let active = targets["data"]["activeTargets"].as_array().cloned().unwrap_or_default();
+    let active = targets["data"]["activeTargets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for job in JOBS {
         let t = active
             .iter()
@@ -111,7 +135,10 @@ fn up_scrapes_every_component_into_a_queryable_tsdb_that_survives_a_restart() {
         assert_eq!(t["health"], "up", "{t}");
     }
     let api_target = active.iter().find(|t| t["labels"]["job"] == "api").unwrap();
-    assert_eq!(api_target["scrapeUrl"], format!("http://127.0.0.1:{api_port}/metrics"));
+    assert_eq!(
+        api_target["scrapeUrl"],
+        format!("http://127.0.0.1:{api_port}/metrics")
+    );
 
     // The host collector speaks node_exporter.
     let (code, body) = http("GET", node, "/metrics", None).expect("node answers");
@@ -125,8 +152,18 @@ fn up_scrapes_every_component_into_a_queryable_tsdb_that_survives_a_restart() {
         assert!(text.contains(&format!("job_name: {job}")), "{text}");
     }
     promtool_check(&generated);
-    let check = lab.dir.cmd().args(["check", "config"]).arg(&generated).output().unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let check = lab
+        .dir
+        .cmd()
+        .args(["check", "config"])
+        .arg(&generated)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 
     // Reload applies an edited file: the worker job goes away from the targets.
     let without_worker: String = text.replace("  - job_name: worker\n", "  - job_name: worker-renamed\n");
@@ -155,12 +192,16 @@ fn up_scrapes_every_component_into_a_queryable_tsdb_that_survives_a_restart() {
     assert!(by_job(prom, "/api/v1/query?query=up").contains_key("node"));
 
     // Samples written before a restart are read back from the WAL after it.
-    let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    let before = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     stop(&mut lab);
     let dir = lab.dir;
     drop(lab.up);
     let mut lab = Lab::start(dir, &["--no-demo", "--no-traffic"]);
-    let query = format!("/api/v1/query?query=count_over_time%28up%7Bjob%3D%22node%22%7D%5B10m%5D%29&time={before}");
+    let query =
+        format!("/api/v1/query?query=count_over_time%28up%7Bjob%3D%22node%22%7D%5B10m%5D%29&time={before}");
     let replayed = by_job(prom, &query);
     assert!(
         replayed.get("node").is_some_and(|v| *v >= 1.0),

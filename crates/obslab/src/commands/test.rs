@@ -22,7 +22,10 @@ pub fn run_promql(args: &TestPromqlArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|f| obslab_promql::promqltest::run_file(f, args.verbose))
         .collect();
-    print!("{}", obslab_promql::promqltest::format_reports(&reports, args.verbose));
+    print!(
+        "{}",
+        obslab_promql::promqltest::format_reports(&reports, args.verbose)
+    );
     let bad = reports.iter().any(|r| r.failed() > 0 || !r.errors.is_empty());
     Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -12,7 +12,7 @@ mod supervisor;
 mod traffic;
 
 pub use duration::ConfigDuration;
-pub use metrics::{DEFAULT_NODE_PORT, DEFAULT_PROMETHEUS_PORT, NodeSection, PrometheusSection};
+pub use metrics::{NodeSection, PrometheusSection};
 pub use services::ServicesConfig;
 pub use supervisor::SupervisorConfig;
 pub use traffic::TrafficSection;
@@ -162,7 +162,11 @@ impl LabConfig {
             .map(|s| (format!("services.{s}.port"), self.services.port(s), s.to_string()))
             .collect();
         if self.prometheus.enabled {
-            listeners.push(("prometheus.port".into(), self.prometheus.port(), "prometheus".into()));
+            listeners.push((
+                "prometheus.port".into(),
+                self.prometheus.port(),
+                "prometheus".into(),
+            ));
         }
         if self.node.enabled {
             listeners.push(("node.port".into(), self.node.port(), "node".into()));

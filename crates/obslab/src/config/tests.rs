@@ -134,7 +134,10 @@ fn metrics_sections_default_to_prometheus_and_node_exporter_ports() {
     assert_eq!(c.prometheus.port(), 9090);
     assert_eq!(c.node.port(), 9100);
     assert_eq!(c.prometheus.scrape_interval.get(), Duration::from_secs(5));
-    assert_eq!(c.prometheus.retention_time.get(), Duration::from_secs(15 * 86_400));
+    assert_eq!(
+        c.prometheus.retention_time.get(),
+        Duration::from_secs(15 * 86_400)
+    );
     assert!(!c.prometheus.admin_api);
     assert_eq!(c.prometheus.config, None);
 }
@@ -147,7 +150,10 @@ fn metrics_sections_are_read() {
     )
     .unwrap();
     assert_eq!(c.prometheus.port(), 19090);
-    assert_eq!(c.prometheus.config.as_deref(), Some(std::path::Path::new("/tmp/p.yml")));
+    assert_eq!(
+        c.prometheus.config.as_deref(),
+        Some(std::path::Path::new("/tmp/p.yml"))
+    );
     assert_eq!(c.prometheus.scrape_interval.get(), Duration::from_secs(1));
     assert_eq!(c.prometheus.retention_time.get(), Duration::from_secs(2 * 86_400));
     assert!(c.prometheus.admin_api);

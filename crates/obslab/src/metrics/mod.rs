@@ -90,7 +90,10 @@ fn add_prometheus(
         ("storage.tsdb.path".to_string(), tsdb_dir.display().to_string()),
         ("storage.tsdb.retention.time".to_string(), retention.to_string()),
         ("web.listen-address".to_string(), listen.to_string()),
-        ("web.enable-admin-api".to_string(), cfg.prometheus.admin_api.to_string()),
+        (
+            "web.enable-admin-api".to_string(),
+            cfg.prometheus.admin_api.to_string(),
+        ),
         ("web.enable-lifecycle".to_string(), "true".to_string()),
     ]);
     let api_options = ApiOptions {
@@ -105,9 +108,14 @@ fn add_prometheus(
         Arc::new(move || Box::new(TsdbAppender::new(factory_db.clone())) as Box<dyn Appender + Send>);
     let manager = ScrapeManager::new(factory);
     let snapshot = Arc::new(TargetsSnapshot::default());
-    let mut state = ApiState::new(db.clone(), Engine::new(EngineOptions::default())).with_options(api_options);
+    let mut state =
+        ApiState::new(db.clone(), Engine::new(EngineOptions::default())).with_options(api_options);
     state.targets = snapshot.clone();
-    state.reload = Some(reload_hook(config_path, manager.clone(), state.config_yaml.clone()));
+    state.reload = Some(reload_hook(
+        config_path,
+        manager.clone(),
+        state.config_yaml.clone(),
+    ));
     *state.config_yaml.write() = config_text;
     // Not ready (`/-/ready` answers 503) until the first config is applied.
     state.ready.store(false, Ordering::Relaxed);
@@ -173,7 +181,8 @@ fn reload_hook(
     config_yaml: Arc<parking_lot::RwLock<String>>,
 ) -> ReloadHook {
     Arc::new(move || {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let cfg = obslab_scrape::config::load_file(&path).map_err(|e| e.to_string())?;
         cfg.all_scrape_configs().map_err(|e| e.to_string())?;
         let handle = tokio::runtime::Handle::try_current().map_err(|e| e.to_string())?;
@@ -206,7 +215,9 @@ fn add_node(sup: &mut Supervisor, cfg: &LabConfig, bind: IpAddr) {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("node: cannot listen on {listen}"))?;
-            node::serve(listener, stop).await.context("node: the HTTP server failed")
+            node::serve(listener, stop)
+                .await
+                .context("node: the HTTP server failed")
         })
     });
     sup.add_in_process(InProcessSpec {

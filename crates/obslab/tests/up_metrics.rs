@@ -145,6 +145,14 @@ fn up_scrapes_every_component_into_a_queryable_tsdb_that_survives_a_restart() {
     assert_eq!(code, 200);
     assert!(body.contains("node_cpu_seconds_total{"), "{body}");
 
+    // Scraped metadata reaches the metadata API.
+    let mut md = Value::Null;
+    let typed = wait_until(Duration::from_secs(5), || {
+        md = api(prom, "/api/v1/metadata?metric=node_load1").unwrap_or_default();
+        md["data"]["node_load1"][0]["type"] == "gauge"
+    });
+    assert!(typed, "metadata of node_load1: {md}");
+
     // The generated prometheus.yml is a valid Prometheus config with one job per component.
     let generated = lab.dir.data().join("prometheus.yml");
     let text = std::fs::read_to_string(&generated).unwrap();
@@ -224,4 +232,35 @@ fn disabled_metrics_start_neither_component() {
     assert!(names.is_empty(), "{names:?}");
     assert!(!lab.dir.data().join("metrics").exists());
     stop(&mut lab);
+}
+
+#[test]
+fn a_prometheus_config_that_does_not_load_stops_up_with_its_error() {
+    let dir = LabDir::new("");
+    let bad = dir.dir.path().join("prometheus.yml");
+    std::fs::write(
+        &bad,
+        "scrape_configs:\n  - job_name: a\n    scrape_interval: often\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        "prometheus:\n  port: {}\n  config: {}\nnode:\n  enabled: false\n",
+        free_port(),
+        bad.display()
+    );
+    let dir = LabDir::new(&yaml);
+    let out = dir.run(&[
+        "up",
+        "--no-demo",
+        "--no-traffic",
+        "--config",
+        dir.config.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("prometheus.config") && err.contains("prometheus.yml"),
+        "{err}"
+    );
+    assert!(!dir.data().join("prometheus.yml").exists());
 }

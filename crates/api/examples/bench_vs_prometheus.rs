@@ -51,7 +51,9 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
     };
     while let Some(flag) = it.next() {
         let val = it.next().with_context(|| format!("{flag} needs a value"))?;
-        let n: u64 = val.parse().with_context(|| format!("{flag}: not a number: {val}"))?;
+        let n: u64 = val
+            .parse()
+            .with_context(|| format!("{flag}: not a number: {val}"))?;
         match flag.as_str() {
             "--series" => a.series = n as usize,
             "--seconds" => a.seconds = n,
@@ -115,7 +117,11 @@ fn start_obslab(dir: &Path) -> Result<Server> {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit()),
     )?;
-    let out = child.child.stdout.take().context("no stdout from the obslab child")?;
+    let out = child
+        .child
+        .stdout
+        .take()
+        .context("no stdout from the obslab child")?;
     let mut line = String::new();
     BufReader::new(out).read_line(&mut line)?;
     let port = line
@@ -219,16 +225,14 @@ async fn run(args: Args) -> Result<()> {
     // Queries over the span both systems hold in full.
     let last_round = om.ingest.last_common_round.min(pm.ingest.last_common_round);
     let (start, end) = (wl.t0 as f64 / 1000.0, wl.timestamp(last_round) as f64 / 1000.0);
-    let step = (((end - start) / 200.0).ceil()).max(STEP_MS as f64 / 1000.0);
+    let step = ((end - start) / 200.0).ceil().max(STEP_MS as f64 / 1000.0);
     for q in QUERIES {
         let range = (start, end, step);
         om.queries.push(
-            bench_support::time_range_query(&client, obslab.port, q, range, QUERY_RUNS, QUERY_BUDGET)
-                .await?,
+            bench_support::time_range_query(&client, obslab.port, q, range, QUERY_RUNS, QUERY_BUDGET).await?,
         );
         pm.queries.push(
-            bench_support::time_range_query(&client, prom.port, q, range, QUERY_RUNS, QUERY_BUDGET)
-                .await?,
+            bench_support::time_range_query(&client, prom.port, q, range, QUERY_RUNS, QUERY_BUDGET).await?,
         );
     }
     drop(prom);
@@ -324,7 +328,10 @@ fn print_table(
         args.seconds,
         STEP_MS / 1000
     );
-    println!("{:<46} {:>14} {:>14} {:>8}", "figure", "obslab", "prometheus", "o/p");
+    println!(
+        "{:<46} {:>14} {:>14} {:>8}",
+        "figure", "obslab", "prometheus", "o/p"
+    );
     println!("{}", "-".repeat(85));
     row(
         "ingest: samples/s acknowledged (2xx)",
@@ -356,9 +363,24 @@ fn print_table(
         p.ingest.elapsed.as_secs_f64(),
         f2,
     );
-    row("head series (status/tsdb)", o.head_series as f64, p.head_series as f64, int);
-    row("RSS before ingestion, MiB", o.rss_before as f64, p.rss_before as f64, mib);
-    row("RSS after ingestion, MiB", o.rss_after as f64, p.rss_after as f64, mib);
+    row(
+        "head series (status/tsdb)",
+        o.head_series as f64,
+        p.head_series as f64,
+        int,
+    );
+    row(
+        "RSS before ingestion, MiB",
+        o.rss_before as f64,
+        p.rss_before as f64,
+        mib,
+    );
+    row(
+        "RSS after ingestion, MiB",
+        o.rss_after as f64,
+        p.rss_after as f64,
+        mib,
+    );
     row(
         "RSS after / head series, bytes",
         per(o.rss_after, o.head_series),
@@ -381,7 +403,11 @@ fn print_table(
     println!(
         "{:<46} {:>14} {:>14} {:>8}",
         "block bytes / sample (after compaction)",
-        if b.samples > 0 { f2(per(b.bytes, b.samples)) } else { "none".into() },
+        if b.samples > 0 {
+            f2(per(b.bytes, b.samples))
+        } else {
+            "none".into()
+        },
         "n/a",
         "n/a"
     );

@@ -36,7 +36,6 @@ pub struct ActiveAlert {
     pub active_at: i64,
     pub fired_at: Option<i64>,
     pub resolved_at: Option<i64>,
-    pub last_sent_value_at: i64,
     /// When the condition stopped holding while the alert kept firing.
     pub keep_firing_since: Option<i64>,
 }
@@ -98,7 +97,6 @@ impl AlertRule {
                             active_at: ts,
                             fired_at: None,
                             resolved_at: None,
-                            last_sent_value_at: ts,
                             keep_firing_since: None,
                         },
                     );

@@ -27,7 +27,11 @@ impl Workload {
     pub fn new(series: usize, max_rounds: usize, now_ms: i64) -> Self {
         let labels_enc = (0..series)
             .map(|i| {
-                let metric = if i % 2 == 0 { "bench_requests_total" } else { "bench_temperature" };
+                let metric = if i % 2 == 0 {
+                    "bench_requests_total"
+                } else {
+                    "bench_temperature"
+                };
                 let pairs = [
                     ("__name__", metric.to_string()),
                     ("instance", format!("inst-{}", (i / 10) % 100)),
@@ -208,8 +212,9 @@ async fn send_loop(
     let mut first_error = None;
     while pos < total && Instant::now() < deadline {
         let end = (pos + batch).min(total);
-        let items: Vec<(usize, usize)> =
-            (pos..end).map(|j| (owned[j % owned.len()], j / owned.len())).collect();
+        let items: Vec<(usize, usize)> = (pos..end)
+            .map(|j| (owned[j % owned.len()], j / owned.len()))
+            .collect();
         let body = wl.request_body(&items);
         let resp = client
             .post(url)
@@ -277,7 +282,11 @@ pub async fn time_range_query(
     let began = Instant::now();
     for i in 0..=runs {
         let t = Instant::now();
-        let r = client.get(url.clone()).send().await.context("query_range request")?;
+        let r = client
+            .get(url.clone())
+            .send()
+            .await
+            .context("query_range request")?;
         let status = r.status();
         let v: serde_json::Value = r.json().await.context("query_range body")?;
         let took = t.elapsed();
@@ -285,7 +294,10 @@ pub async fn time_range_query(
         let result = v["data"]["result"].as_array().cloned().unwrap_or_default();
         shape = (
             result.len(),
-            result.iter().map(|s| s["values"].as_array().map_or(0, |a| a.len())).sum(),
+            result
+                .iter()
+                .map(|s| s["values"].as_array().map_or(0, |a| a.len()))
+                .sum(),
         );
         if i > 0 {
             times.push(took);
@@ -348,7 +360,10 @@ pub fn dir_size(dir: &Path) -> u64 {
 pub async fn wait_ready(client: &reqwest::Client, port: u16, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        let r = client.get(format!("http://127.0.0.1:{port}/-/ready")).send().await;
+        let r = client
+            .get(format!("http://127.0.0.1:{port}/-/ready"))
+            .send()
+            .await;
         if r.is_ok_and(|r| r.status().is_success()) {
             return true;
         }

@@ -144,3 +144,101 @@ impl AlertRule {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn series(instance: &str) -> Labels {
+        Labels::from_pairs([("__name__", "up"), ("instance", instance)])
+    }
+
+    fn rule(hold_min: u64, keep_min: u64) -> AlertRule {
+        let labels = BTreeMap::from([("severity".to_string(), "page".to_string())]);
+        AlertRule::new(
+            "Down",
+            Duration::from_secs(hold_min * 60),
+            Duration::from_secs(keep_min * 60),
+            labels,
+        )
+    }
+
+    fn states(alerts: &[ActiveAlert]) -> Vec<AlertState> {
+        alerts.iter().map(|a| a.state).collect()
+    }
+
+    #[test]
+    fn pending_then_firing_then_resolved() {
+        let mut r = rule(5, 0);
+        let up = [(series("a"), 0.0)];
+        let out = r.eval(0, &up);
+        assert_eq!(states(&out), vec![AlertState::Pending]);
+        assert_eq!(out[0].labels.get("alertname"), Some("Down"));
+        assert_eq!(out[0].labels.get("severity"), Some("page"));
+        assert_eq!(out[0].labels.get("__name__"), None);
+        assert_eq!(states(&r.eval(4 * MIN, &up)), vec![AlertState::Pending]);
+        let out = r.eval(5 * MIN, &up);
+        assert_eq!(states(&out), vec![AlertState::Firing]);
+        assert_eq!(out[0].fired_at, Some(5 * MIN));
+        assert_eq!(out[0].active_at, 0);
+        let out = r.eval(6 * MIN, &[]);
+        assert_eq!(states(&out), vec![AlertState::Inactive]);
+        assert_eq!(out[0].resolved_at, Some(6 * MIN));
+        assert!(r.active_alerts().is_empty());
+        // Resolved alerts are kept for 15 minutes, then dropped.
+        assert_eq!(r.eval(21 * MIN, &[]).len(), 1);
+        assert!(r.eval(22 * MIN, &[]).is_empty());
+    }
+
+    #[test]
+    fn pending_alerts_vanish_without_resolving() {
+        let mut r = rule(5, 0);
+        r.eval(0, &[(series("a"), 1.0)]);
+        assert!(r.eval(MIN, &[]).is_empty());
+    }
+
+    #[test]
+    fn zero_hold_fires_at_once_and_refiring_restarts() {
+        let mut r = rule(0, 0);
+        assert_eq!(
+            states(&r.eval(0, &[(series("a"), 1.0)])),
+            vec![AlertState::Firing]
+        );
+        r.eval(MIN, &[]);
+        let out = r.eval(2 * MIN, &[(series("a"), 2.0)]);
+        assert_eq!(states(&out), vec![AlertState::Firing]);
+        assert_eq!(out[0].active_at, 2 * MIN);
+        assert_eq!(out[0].resolved_at, None);
+        assert_eq!(out[0].value, 2.0);
+    }
+
+    #[test]
+    fn keep_firing_for_holds_a_firing_alert() {
+        let mut r = rule(0, 3);
+        let up = [(series("a"), 1.0)];
+        r.eval(0, &up);
+        let out = r.eval(MIN, &[]);
+        assert_eq!(states(&out), vec![AlertState::Firing]);
+        assert_eq!(out[0].keep_firing_since, Some(MIN));
+        assert_eq!(states(&r.eval(3 * MIN, &[])), vec![AlertState::Firing]);
+        assert_eq!(states(&r.eval(4 * MIN, &[])), vec![AlertState::Inactive]);
+        // Coming back while kept firing resets the timer.
+        let mut r = rule(0, 3);
+        r.eval(0, &up);
+        r.eval(MIN, &[]);
+        let out = r.eval(2 * MIN, &up);
+        assert_eq!(out[0].keep_firing_since, None);
+        assert_eq!(states(&r.eval(4 * MIN, &[])), vec![AlertState::Firing]);
+    }
+
+    #[test]
+    fn series_are_tracked_separately() {
+        let mut r = rule(1, 0);
+        r.eval(0, &[(series("a"), 1.0)]);
+        let out = r.eval(MIN, &[(series("a"), 1.0), (series("b"), 1.0)]);
+        assert_eq!(states(&out), vec![AlertState::Firing, AlertState::Pending]);
+        assert_eq!(AlertState::Pending.as_str(), "pending");
+    }
+}

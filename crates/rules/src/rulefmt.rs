@@ -291,3 +291,93 @@ fn convert_rule(
     };
     Some(Rule { kind, expr, labels })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RuleGroups, Vec<String>> {
+        parse_str("r.yml", text, NameValidation::Utf8).map_err(|e| e.iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn reads_group_and_rule_fields() {
+        let g = parse(
+            "groups:\n- name: g\n  interval: 30s\n  query_offset: 1m\n  limit: 10\n  labels:\n    team: a\n  rules:\n\
+             \x20 - alert: A\n    expr: up == 0\n    for: 5m\n    keep_firing_for: 2m\n    labels: {severity: page}\n\
+             \x20   annotations: {summary: down}\n  - record: job:up\n    expr: sum by (job) (up)\n",
+        )
+        .unwrap();
+        assert_eq!(g.rule_count(), 2);
+        let grp = &g.groups[0];
+        assert_eq!(grp.interval, Some(Duration::from_secs(30)));
+        assert_eq!(grp.query_offset, Some(Duration::from_secs(60)));
+        assert_eq!(grp.limit, 10);
+        assert_eq!(grp.labels.get("team").map(String::as_str), Some("a"));
+        match &grp.rules[0].kind {
+            RuleKind::Alerting {
+                alert,
+                for_,
+                keep_firing_for,
+                annotations,
+            } => {
+                assert_eq!(alert, "A");
+                assert_eq!(*for_, Duration::from_secs(300));
+                assert_eq!(*keep_firing_for, Duration::from_secs(120));
+                assert_eq!(annotations.get("summary").map(String::as_str), Some("down"));
+            }
+            k => panic!("unexpected {k:?}"),
+        }
+        assert_eq!(grp.rules[1].name(), "job:up");
+        assert_eq!(grp.rules[1].labels.len(), 0);
+    }
+
+    #[test]
+    fn empty_input_and_extra_documents() {
+        assert_eq!(parse("").unwrap().groups.len(), 0);
+        let g = parse("groups: []\n---\ngroups: []\n").unwrap();
+        assert_eq!(g.warnings.len(), 1);
+    }
+
+    #[test]
+    fn bad_durations_and_group_names() {
+        let e = parse("groups:\n- name: g\n  interval: 5x\n").unwrap_err();
+        assert_eq!(
+            e,
+            vec!["r.yml: 3:13: not a valid duration string: \"5x\"".to_string()]
+        );
+        let e = parse("groups:\n- rules: []\n").unwrap_err();
+        assert_eq!(e, vec!["r.yml: 2:3: Groupname must not be empty".to_string()]);
+        let e = parse("groups:\n- name: g\n  labels: {__name__: x}\n").unwrap_err();
+        assert_eq!(e, vec!["r.yml: invalid label name: __name__".to_string()]);
+    }
+
+    #[test]
+    fn recording_rules_reject_alert_fields_and_bad_names() {
+        let e =
+            parse("groups:\n- name: g\n  rules:\n  - record: r\n    expr: '1'\n    annotations: {a: b}\n")
+                .unwrap_err();
+        assert!(
+            e[0].ends_with("invalid field 'annotations' in recording rule"),
+            "{e:?}"
+        );
+        let e = parse_str(
+            "r.yml",
+            "groups:\n- name: g\n  rules:\n  - record: 1x\n    expr: '1'\n",
+            NameValidation::Legacy,
+        )
+        .unwrap_err();
+        assert!(
+            e[0].to_string().ends_with("invalid recording rule name: 1x"),
+            "{e:?}"
+        );
+        // A zero `for` is what Prometheus stores when it is absent, so it is accepted.
+        assert!(parse("groups:\n- name: g\n  rules:\n  - record: r\n    expr: '1'\n    for: 0s\n").is_ok());
+    }
+
+    #[test]
+    fn collects_every_error_of_a_file() {
+        let e = parse("groups:\n- name: g\n  rules:\n  - expr: '1'\n  - record: r\n- name: g\n").unwrap_err();
+        assert_eq!(e.len(), 3, "{e:?}");
+    }
+}

@@ -65,9 +65,9 @@ pub(crate) fn describe(err: &serde_saphyr::Error) -> String {
     let text = err.to_string();
     if let Some(rest) = text.split("unknown field `").nth(1) {
         let field = rest.split('`').next().unwrap_or_default();
-        let ty = if text.contains("expected one of `record`") {
+        let ty = if text.contains("expected one of record,") {
             "rulefmt.RuleNode"
-        } else if text.contains("expected one of `name`") {
+        } else if text.contains("expected one of name,") {
             "rulefmt.RuleGroup"
         } else {
             "rulefmt.RuleGroups"
@@ -79,5 +79,52 @@ pub(crate) fn describe(err: &serde_saphyr::Error) -> String {
         format!("yaml: line {line}: {first}")
     } else {
         format!("yaml: {first}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err_of(text: &str) -> String {
+        match decode(text) {
+            Ok(_) => String::from("ok"),
+            Err(e) => {
+                eprintln!("RAW: {e}");
+                describe(&e)
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_fields_name_the_go_type() {
+        assert_eq!(
+            err_of("groups:\n- name: a\n  rules:\n  - record: x\n    expr: 1\n    bogus: 2\n"),
+            "yaml: unmarshal errors:\n  line 6: field bogus not found in type rulefmt.RuleNode"
+        );
+        assert_eq!(
+            err_of("groups:\n- name: a\n  bogus: 1\n"),
+            "yaml: unmarshal errors:\n  line 3: field bogus not found in type rulefmt.RuleGroup"
+        );
+        assert_eq!(
+            err_of("bogus: 1\n"),
+            "yaml: unmarshal errors:\n  line 1: field bogus not found in type rulefmt.RuleGroups"
+        );
+    }
+
+    #[test]
+    fn accepts_plain_scalars_as_strings_and_extra_documents() {
+        let (g, n) =
+            decode("groups:\n- name: a\n  rules:\n  - record: x\n    expr: 1\n---\ngroups: []\n").unwrap();
+        assert_eq!(n, 2);
+        let groups = g.groups.unwrap();
+        assert_eq!(
+            groups[0].value.rules.as_ref().unwrap()[0]
+                .expr
+                .as_ref()
+                .unwrap()
+                .value,
+            "1"
+        );
     }
 }

@@ -27,7 +27,7 @@ impl Workload {
     pub fn new(series: usize, max_rounds: usize, now_ms: i64) -> Self {
         let labels_enc = (0..series)
             .map(|i| {
-                let metric = if i % 2 == 0 {
+                let metric = if i.is_multiple_of(2) {
                     "bench_requests_total"
                 } else {
                     "bench_temperature"
@@ -71,7 +71,7 @@ impl Workload {
 
     /// Counters grow by a per-series increment; gauges wander over a small range.
     pub fn value(series: usize, round: usize) -> f64 {
-        if series % 2 == 0 {
+        if series.is_multiple_of(2) {
             ((round + 1) * (series % 7 + 1)) as f64
         } else {
             20.0 + ((series * 7 + round) % 50) as f64 / 2.0

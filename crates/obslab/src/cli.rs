@@ -67,6 +67,8 @@ pub enum CheckCommand {
     Lab(crate::commands::check::CheckLabArgs),
     /// Validates prometheus.yml files (the same checks as `promtool check config`).
     Config(crate::commands::check::CheckConfigArgs),
+    /// Validates Prometheus rule files (the same checks and output as `promtool check rules`).
+    Rules(crate::commands::check::CheckRulesArgs),
 }
 
 #[derive(Debug, Subcommand)]

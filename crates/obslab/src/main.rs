@@ -32,6 +32,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check {
             command: CheckCommand::Config(args),
         } => commands::check::run_config(&args),
+        Command::Check {
+            command: CheckCommand::Rules(args),
+        } => commands::check::run_rules(&args),
         Command::Test {
             command: TestCommand::Promql(args),
         } => commands::test::run_promql(&args),

@@ -125,3 +125,32 @@ fn several_files_and_missing_ones() {
     assert!(rep.stderr.contains(&format!("{}: ", missing.display())));
     assert_eq!(rep.exit_code, 1);
 }
+
+#[test]
+fn promtool_testdata_outcomes() {
+    let large = check_rules(&misc("cmd/promtool/testdata/rules_large.yml")).unwrap();
+    assert_eq!(large.rule_count, 10002);
+    assert_eq!(large.duplicates.len(), 2);
+    assert_eq!(large.duplicates[0].metric, "job:http_inprogress_requests:sum:1");
+
+    let extra = misc("cmd/promtool/testdata/rules_extrafields.yml");
+    let errs = check_rules(&extra).unwrap_err();
+    assert_eq!(
+        errs[0].to_string(),
+        format!(
+            "{}: yaml: unmarshal errors:\n  line 7: field namespace not found in type rulefmt.RuleGroup",
+            extra.display()
+        )
+    );
+
+    let syntax = misc("cmd/promtool/testdata/bad-rules-syntax.yml");
+    let errs = check_rules(&syntax).unwrap_err();
+    let line = errs[0].to_string();
+    assert!(
+        line.starts_with(&format!(
+            "{}: 7:15: group \"bad-syntax\", rule 1, \"x\": could not parse",
+            syntax.display()
+        )),
+        "{line}"
+    );
+}

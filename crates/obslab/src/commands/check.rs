@@ -3,6 +3,32 @@
 use crate::config::{ConfigError, LabConfig};
 use std::path::PathBuf;
 
+/// Arguments of `obslab check rules`.
+#[derive(Debug, clap::Args)]
+pub struct CheckRulesArgs {
+    /// Prometheus rule files to check.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Lint for duplicate rules (`duplicate-rules`, the default) or not at all (`none`).
+    #[arg(long, default_value = "duplicate-rules", value_parser = ["duplicate-rules", "none"])]
+    pub lint: String,
+    /// Exit with status 3 when linting finds something.
+    #[arg(long)]
+    pub lint_fatal: bool,
+}
+
+/// Checks rule files as `promtool check rules` does, with its output and exit codes.
+pub fn run_rules(args: &CheckRulesArgs) -> anyhow::Result<ExitCode> {
+    let lint = match args.lint.as_str() {
+        "none" => obslab_rules::LintMode::None,
+        _ => obslab_rules::LintMode::Duplicates,
+    };
+    let report = obslab_rules::check_rules_files(&args.files, lint, args.lint_fatal);
+    print!("{}", report.stdout);
+    eprint!("{}", report.stderr);
+    Ok(ExitCode::from(u8::try_from(report.exit_code).unwrap_or(1)))
+}
+
 /// Arguments of `obslab check config`.
 #[derive(Debug, clap::Args)]
 pub struct CheckConfigArgs {

@@ -193,6 +193,26 @@ fn up_scrapes_every_component_into_a_queryable_tsdb_that_survives_a_restart() {
         pools.contains(&"worker-renamed") && !pools.contains(&"worker")
     });
     assert!(reloaded, "pools after reload: {pools:?}");
+    // SIGHUP reloads too, as it does for Prometheus, and the lab keeps running.
+    std::fs::write(
+        &generated,
+        text.replace("  - job_name: worker\n", "  - job_name: worker-hup\n"),
+    )
+    .unwrap();
+    lab.up.signal(1);
+    let hup_reloaded = wait_until(Duration::from_secs(5), || {
+        let t = api(prom, "/api/v1/targets").unwrap_or_default();
+        let pools: Vec<&str> = t["data"]["activeTargets"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|t| t["scrapePool"].as_str()).collect())
+            .unwrap_or_default();
+        pools.contains(&"worker-hup") && !pools.contains(&"worker-renamed")
+    });
+    assert!(hup_reloaded, "SIGHUP did not reload:\n{}", lab.output());
+    assert!(
+        lab.up.child.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the lab"
+    );
     // A broken file is refused and the running config stays.
     std::fs::write(&generated, "scrape_configs: [{job_name: }]\n").unwrap();
     let (code, body) = http("POST", prom, "/-/reload", None).unwrap();

@@ -65,7 +65,7 @@ pub fn run(cli: &Globals, args: &UpArgs) -> anyhow::Result<ExitCode> {
     if !args.no_demo {
         add_demo_services(&mut sup, &plan)?;
     }
-    crate::metrics::add(&mut sup, &plan.config, &plan.data_dir, plan.bind, !args.no_demo)?;
+    let reload = crate::metrics::add(&mut sup, &plan.config, &plan.data_dir, plan.bind, !args.no_demo)?;
     if !args.no_traffic && plan.config.traffic.enabled() {
         add_traffic(&mut sup, &plan)?;
     }
@@ -74,7 +74,7 @@ pub fn run(cli: &Globals, args: &UpArgs) -> anyhow::Result<ExitCode> {
         let _ = std::fs::remove_file(f);
     }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run_lab(sup, &plan, args))?;
+    runtime.block_on(run_lab(sup, &plan, args, reload))?;
     // Tasks still blocked (e.g. a probe in flight) must not hold up the exit.
     runtime.shutdown_timeout(Duration::from_millis(500));
     Ok(ExitCode::SUCCESS)
@@ -190,7 +190,12 @@ fn add_traffic(sup: &mut Supervisor, plan: &Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_lab(sup: Supervisor, plan: &Plan, args: &UpArgs) -> anyhow::Result<()> {
+async fn run_lab(
+    sup: Supervisor,
+    plan: &Plan,
+    args: &UpArgs,
+    reload: Option<obslab_api::ReloadHook>,
+) -> anyhow::Result<()> {
     let mut sigterm = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut sigint = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
     let mut sighup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
@@ -204,11 +209,18 @@ async fn run_lab(sup: Supervisor, plan: &Plan, args: &UpArgs) -> anyhow::Result<
     if empty {
         say("obslab: nothing to run (every component is disabled)");
     }
+    // SIGHUP reloads the scrape configuration, as it does for Prometheus; without a `prometheus`
+    // component there is nothing to reload and the lab stops, as a terminal hang-up asks.
     let stop = async {
-        tokio::select! {
-            _ = sigterm.recv() => "SIGTERM",
-            _ = sigint.recv() => "SIGINT",
-            _ = sighup.recv() => "SIGHUP",
+        loop {
+            tokio::select! {
+                _ = sigterm.recv() => return "SIGTERM",
+                _ = sigint.recv() => return "SIGINT",
+                _ = sighup.recv() => match &reload {
+                    Some(hook) => reload_on_sighup(hook.clone()).await,
+                    None => return "SIGHUP",
+                },
+            }
         }
     };
     tokio::pin!(stop);
@@ -228,6 +240,15 @@ async fn run_lab(sup: Supervisor, plan: &Plan, args: &UpArgs) -> anyhow::Result<
     lab.shutdown().await;
     say("obslab: stopped");
     Ok(())
+}
+
+/// Runs the reload hook on a runtime worker (it may block one while the scrape loops change).
+async fn reload_on_sighup(hook: obslab_api::ReloadHook) {
+    match tokio::spawn(async move { hook() }).await {
+        Ok(Ok(())) => say("obslab: SIGHUP: prometheus configuration reloaded"),
+        Ok(Err(e)) => eprintln!("obslab: SIGHUP: reload failed, the running configuration stays: {e}"),
+        Err(e) => eprintln!("obslab: SIGHUP: reload failed: {e}"),
+    }
 }
 
 /// Waits until every component is healthy (warning once if that takes longer than `timeout`),

@@ -28,7 +28,8 @@ use std::sync::atomic::Ordering;
 use targets::TargetsSnapshot;
 use tokio_util::sync::CancellationToken;
 
-/// Adds the `prometheus` and `node` components that lab.yaml enables.
+/// Adds the `prometheus` and `node` components that lab.yaml enables, and returns the hook that
+/// reloads the scrape configuration (for SIGHUP) when `prometheus` runs.
 /// `demo` says whether the demo services run (their jobs are generated only then).
 pub fn add(
     sup: &mut Supervisor,
@@ -36,14 +37,16 @@ pub fn add(
     data_dir: &Path,
     bind: IpAddr,
     demo: bool,
-) -> anyhow::Result<()> {
-    if cfg.prometheus.enabled {
-        add_prometheus(sup, cfg, data_dir, bind, demo)?;
-    }
+) -> anyhow::Result<Option<ReloadHook>> {
+    let reload = if cfg.prometheus.enabled {
+        Some(add_prometheus(sup, cfg, data_dir, bind, demo)?)
+    } else {
+        None
+    };
     if cfg.node.enabled {
         add_node(sup, cfg, bind);
     }
-    Ok(())
+    Ok(reload)
 }
 
 /// The prometheus.yml in use: lab.yaml's, or the generated one written to `<data>/prometheus.yml`.
@@ -63,7 +66,7 @@ fn add_prometheus(
     data_dir: &Path,
     bind: IpAddr,
     demo: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ReloadHook> {
     let config_path = scrape_config_path(cfg, data_dir, bind, demo)?;
     let scrape_cfg = obslab_scrape::config::load_file(&config_path)
         .with_context(|| format!("prometheus.config: cannot load {}", config_path.display()))?;
@@ -111,11 +114,8 @@ fn add_prometheus(
     let mut state =
         ApiState::new(db.clone(), Engine::new(EngineOptions::default())).with_options(api_options);
     state.targets = snapshot.clone();
-    state.reload = Some(reload_hook(
-        config_path,
-        manager.clone(),
-        state.config_yaml.clone(),
-    ));
+    let reload = reload_hook(config_path, manager.clone(), state.config_yaml.clone());
+    state.reload = Some(reload.clone());
     *state.config_yaml.write() = config_text;
     // Not ready (`/-/ready` answers 503) until the first config is applied.
     state.ready.store(false, Ordering::Relaxed);
@@ -138,7 +138,7 @@ fn add_prometheus(
         listen: Some(listen),
         run,
     });
-    Ok(())
+    Ok(reload)
 }
 
 async fn serve_prometheus(

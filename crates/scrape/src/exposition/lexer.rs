@@ -9,6 +9,27 @@ const METRIC_CONT: u8 = 2;
 const LABEL_START: u8 = 4;
 const LABEL_CONT: u8 = 8;
 
+/// A parse error in Prometheus's wording: `<expected>, got "<token>" while parsing: "<line>"`.
+pub(crate) fn unexpected(line: usize, exp: &str, got: &str, whole: &str) -> super::ParseError {
+    super::ParseError::new(
+        line,
+        format!("{exp}, got {} while parsing: {}", quote(got), quote(whole)),
+    )
+}
+
+/// The line of `src` that starts at `*pos`, without its newline; advances `pos` past it and counts
+/// it in `line`. Both parsers read their input one line at a time this way.
+pub(crate) fn next_line<'a>(src: &'a str, pos: &mut usize, line: &mut usize) -> Option<&'a str> {
+    if *pos >= src.len() {
+        return None;
+    }
+    let rest = &src[*pos..];
+    let end = rest.find('\n').unwrap_or(rest.len());
+    *pos += end + 1;
+    *line += 1;
+    Some(&rest[..end])
+}
+
 /// Character classes of ASCII bytes, looked up instead of compared on the hot path.
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];

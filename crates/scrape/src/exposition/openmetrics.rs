@@ -1,7 +1,9 @@
 //! OpenMetrics 1.0 text: strict single-space syntax, `# EOF` terminator, float-second timestamps,
 //! exemplars, and (by default) the family rules of the specification.
 
-use super::lexer::{label_name_len, metric_name_len, parse_number, quote, quoted_len, unescape_label_value};
+use super::lexer::{
+    label_name_len, metric_name_len, next_line, parse_number, quote, quoted_len, unescape_label_value,
+};
 use super::om_rules::{Meta, Rules, SampleFacts, sort_and_check_duplicates};
 use super::{Entry, Exemplar, MetricType, ParseError, Sample};
 
@@ -20,12 +22,7 @@ pub struct OpenMetricsParser<'a> {
     skip_created: bool,
 }
 
-fn error(line: usize, exp: &str, got: &str, whole: &str) -> ParseError {
-    ParseError::new(
-        line,
-        format!("{exp}, got {} while parsing: {}", quote(got), quote(whole)),
-    )
-}
+use super::lexer::unexpected as error;
 
 /// The token at the start of `s` for an error message: up to the next space.
 fn token(s: &str) -> &str {
@@ -91,14 +88,7 @@ impl<'a> OpenMetricsParser<'a> {
     }
 
     fn next_line(&mut self) -> Option<&'a str> {
-        if self.pos >= self.src.len() {
-            return None;
-        }
-        let rest = &self.src[self.pos..];
-        let end = rest.find('\n').unwrap_or(rest.len());
-        self.pos += end + 1;
-        self.line += 1;
-        Some(&rest[..end])
+        next_line(self.src, &mut self.pos, &mut self.line)
     }
 
     fn parse_line(&mut self, line: &'a str) -> Result<Option<Entry<'a>>, ParseError> {

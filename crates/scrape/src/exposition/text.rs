@@ -1,7 +1,9 @@
 //! The Prometheus text exposition format 0.0.4, with Prometheus's leniencies: blank lines, free
 //! comments, spaces and tabs between tokens, optional commas and a trailing comma in label lists.
 
-use super::lexer::{label_name_len, metric_name_len, parse_number, quote, quoted_len, unescape_help_text};
+use super::lexer::{
+    label_name_len, metric_name_len, next_line, parse_number, quote, quoted_len, unescape_help_text,
+};
 use super::{Entry, MetricType, ParseError, Sample};
 use obslab_model::METRIC_NAME;
 
@@ -21,12 +23,7 @@ fn skip_ws(s: &str) -> &str {
     &s[n..]
 }
 
-fn error(line: usize, exp: &str, got: &str, whole: &str) -> ParseError {
-    ParseError::new(
-        line,
-        format!("{exp}, got {} while parsing: {}", quote(got), quote(whole)),
-    )
-}
+use super::lexer::unexpected as error;
 
 /// The token at the start of `s` for an error message: up to the next space or brace.
 fn token(s: &str) -> &str {
@@ -51,14 +48,7 @@ impl<'a> TextParser<'a> {
     }
 
     fn next_line(&mut self) -> Option<&'a str> {
-        if self.pos >= self.src.len() {
-            return None;
-        }
-        let rest = &self.src[self.pos..];
-        let end = rest.find('\n').unwrap_or(rest.len());
-        self.pos += end + 1;
-        self.line += 1;
-        Some(&rest[..end])
+        next_line(self.src, &mut self.pos, &mut self.line)
     }
 
     fn parse_line(&mut self, line: &'a str) -> Result<Option<Entry<'a>>, ParseError> {

@@ -54,7 +54,20 @@ pub fn open_connection(path: &Path) -> anyhow::Result<Connection> {
     }
     let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    // Switching a new file to WAL can answer SQLITE_BUSY without consulting the busy handler when
+    // several processes open it at once (as `obslab up` starts them), so retry it here, bounded.
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => break,
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e).context("switching the database to WAL mode"),
+        }
+    }
     conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
     Ok(conn)
 }
